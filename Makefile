@@ -1,0 +1,38 @@
+# Kaifang — every target creates the project virtualenv (.venv) itself.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.kaifang-installed
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: venv demo test bench portal-up portal-down portal-status clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+portal-up: venv
+	$(BIN)/kaifang portal up
+
+portal-down: venv
+	$(BIN)/kaifang portal down
+
+portal-status: venv
+	$(BIN)/kaifang portal status
+
+demo: venv
+	$(BIN)/python -m kaifang.demo
+
+test: venv
+	$(BIN)/python -m pytest
+
+bench: venv
+	$(BIN)/python -m bench.run
+
+clean:
+	-$(BIN)/kaifang portal down
+	rm -rf $(VENV) .kaifang
