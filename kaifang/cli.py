@@ -33,6 +33,11 @@ def _register_all() -> None:
         module.register(app)
 
 
+@app.callback()
+def _root() -> None:
+    """Kaifang (开放): define, validate, desensitize and publish open public-service datasets."""
+
+
 _register_all()
 
 
@@ -51,13 +56,14 @@ def main() -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # usage errors from the click layer typer wraps
+        if type(exc).__name__ in _CLICK_ERRORS and hasattr(exc, "show"):
             exc.show()
-            sys.exit(2)
+            sys.exit(getattr(exc, "exit_code", 2) or 2)
         raise
+
+
+_CLICK_ERRORS = {"UsageError", "BadParameter", "MissingParameter", "NoSuchOption", "BadOptionUsage", "BadArgumentUsage", "ClickException", "FileError", "NoArgsIsHelpError"}
 
 
 if __name__ == "__main__":
