@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import sys
+from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.console import Console
@@ -34,8 +37,30 @@ def _register_all() -> None:
 
 
 @app.callback()
-def _root() -> None:
-    """Kaifang (开放): define, validate, desensitize and publish open public-service datasets."""
+def _root(
+    datasets_dir: Optional[Path] = typer.Option(None, "--datasets-dir", help="Folder of dataset definitions (default: ./datasets)."),
+    state_dir: Optional[Path] = typer.Option(None, "--state-dir", help="State folder (default: ./.kaifang)."),
+    portal: Optional[str] = typer.Option(None, "--portal", help="CKAN base URL (default: the local portal)."),
+    token_env: Optional[str] = typer.Option(None, "--token-env", help="Env var holding the CKAN API token."),
+    store: Optional[str] = typer.Option(None, "--store", help="Object store: file:///path or s3://bucket/prefix."),
+    json_output: bool = typer.Option(False, "--json", help="Machine-readable JSON output where supported."),
+) -> None:
+    """Kaifang (开放): define, validate, desensitize and publish open public-service datasets.
+
+    Example: kaifang --state-dir /srv/kaifang publish --all
+    """
+    # Global options reach every command through the environment that Settings() reads.
+    for env, value in (
+        ("KAIFANG_DATASETS_DIR", datasets_dir),
+        ("KAIFANG_STATE_DIR", state_dir),
+        ("KAIFANG_PORTAL_URL", portal),
+        ("KAIFANG_TOKEN_ENV", token_env),
+        ("KAIFANG_STORE", store),
+    ):
+        if value is not None:
+            os.environ[env] = str(Path(value).resolve()) if isinstance(value, Path) else value
+    if json_output:
+        os.environ["KAIFANG_JSON"] = "1"
 
 
 _register_all()
@@ -46,7 +71,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except KaifangError as exc:
-        if "--json" in sys.argv:
+        if "--json" in sys.argv or os.environ.get("KAIFANG_JSON"):
             print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
         else:
             err_console.print(f"[bold red]error[/]: {exc.render()}", highlight=False)

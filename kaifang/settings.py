@@ -26,8 +26,12 @@ class Settings(BaseModel):
         description="CKAN base URL; None means the local portal's URL from its status file.",
     )
     token_env: str = Field(
-        default="KAIFANG_CKAN_TOKEN",
+        default_factory=lambda: os.environ.get("KAIFANG_TOKEN_ENV", "KAIFANG_CKAN_TOKEN"),
         description="Name of the env var holding the CKAN API token (falls back to the local portal's credentials file).",
+    )
+    json_output: bool = Field(
+        default_factory=lambda: bool(os.environ.get("KAIFANG_JSON")),
+        description="Commands print machine-readable JSON (global --json).",
     )
     store: str | None = Field(
         default_factory=lambda: os.environ.get("KAIFANG_STORE"),

@@ -1,0 +1,116 @@
+"""Shared benchmark helpers: generated data (never committed), the polars floor, peak RSS.
+
+Each measured step runs in a fresh subprocess so its wall time and peak RSS (ru_maxrss of that
+child) are its own. Ratios are always against a floor measured in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("KAIFANG_BENCH_DATA", BENCH_DIR / "data"))
+
+
+@dataclass
+class Measure:
+    """One measured subprocess."""
+
+    seconds: float
+    peak_rss_mb: float
+    output: dict
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def sizes_from_env(default: str = "100000,1000000,5000000") -> list[int]:
+    """Row counts to benchmark: KAIFANG_BENCH_SIZES=100000,1000000 overrides."""
+    return [int(s) for s in os.environ.get("KAIFANG_BENCH_SIZES", default).split(",") if s.strip()]
+
+
+def social_security_csv(n: int, seed: int = 7) -> Path:
+    """Generate (once) an n-row social-security CSV with the bundled dataset's columns."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / f"social-security-{n}.csv"
+    if not path.exists():
+        run_python(
+            "from pipelines.synth import social_security_frame, write_csv; import sys;"
+            f"write_csv(social_security_frame({n}, seed={seed}), sys.argv[1])",
+            str(path) + ".tmp",
+        )
+        os.replace(str(path) + ".tmp", path)
+    return path
+
+
+def run_python(code: str, *args: str, env: dict | None = None) -> Measure:
+    """Run python code in a child process; return wall time, the child's peak RSS and its last JSON line."""
+    return run_cmd([sys.executable, "-c", code, *args], env=env)
+
+
+def run_cmd(cmd: list[str], env: dict | None = None) -> Measure:
+    """Run a command; measure wall time and its own peak RSS (wait4 rusage of that child)."""
+    import tempfile
+
+    full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(BENCH_DIR.parent)}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=full_env, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode:
+        raise RuntimeError(f"benchmark step failed (exit {proc.returncode}, {' '.join(cmd[:4])}…): {stderr[-2000:]}")
+    last: dict = {}
+    for line in reversed(stdout.splitlines()):
+        if line.startswith("{"):
+            try:
+                last = json.loads(line)
+                break
+            except ValueError:
+                pass
+    return Measure(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024, output=last)
+
+
+def floor(csv: Path) -> Measure:
+    """The floor: polars read_csv + write_parquet(zstd) of the same file."""
+    out = csv.with_suffix(".floor.parquet")
+    return run_python(
+        "import polars as pl, sys;"
+        "pl.read_csv(sys.argv[1], infer_schema=False).write_parquet(sys.argv[2], compression='zstd')",
+        str(csv),
+        str(out),
+    )
+
+
+def machine_info() -> dict:
+    """CPU, cores, memory, Python and key library versions for results.md."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import polars
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_gib, 1),
+        "python": platform.python_version(),
+        "polars": polars.__version__,
+        "platform": platform.platform(),
+    }
