@@ -109,7 +109,7 @@ def classify(dataset, frame):
     from pipelines.privacy.classify import blocking, classify as _classify
 
     findings = _classify(frame, dataset.schema)
-    bad = blocking(findings, dataset.schema)
+    bad = blocking(findings)
     if bad:
         worst = ", ".join(f"{f.field}:{f.kind}×{f.count}" for f in bad[:5])
         raise GateBlocked(
