@@ -35,4 +35,5 @@ bench: venv
 
 clean:
 	-$(BIN)/kaifang portal down
+	-$(BIN)/python -m pipelines.extract.demo_sources down
 	rm -rf $(VENV) .kaifang

@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from publish.datastore.config import DatastoreSettings
+
 from kaifang.errors import ConfigError
 from kaifang.problems import Problem
 from pipelines.extract.csv_file import CsvOptions
@@ -168,6 +170,9 @@ class DatasetDescriptor(_Model):
     schema_: str = Field("schema.json", alias="schema", description="Path of the Frictionless Table Schema, relative to the folder.")
     expectations: str = Field("expectations.json", description="Path of the Great Expectations suite, relative to the folder.")
     disclosure: Disclosure = Field(..., description="Disclosure-control settings.")
+    datastore: DatastoreSettings = Field(
+        default_factory=DatastoreSettings, description="How published versions are loaded into the CKAN DataStore (row-level API)."
+    )
 
     @property
     def schema_path(self) -> str:
