@@ -69,7 +69,9 @@ _register_all()
 def main() -> None:
     """Entry point: turn KaifangError into a one-line message (or JSON with --json) and an exit code."""
     try:
-        app(standalone_mode=False)
+        rv = app(standalone_mode=False)  # click returns the exit code of typer.Exit instead of exiting
+        if isinstance(rv, int) and rv:
+            sys.exit(rv)
     except KaifangError as exc:
         if "--json" in sys.argv or os.environ.get("KAIFANG_JSON"):
             print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
