@@ -10,13 +10,18 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from kaifang.settings import Settings
+
+# Prefect keeps its database, logs and result storage under the state dir unless told otherwise.
+os.environ.setdefault("PREFECT_HOME", str(Settings().state_dir / "prefect"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry from a closed network
+
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from kaifang.errors import is_transient
-from kaifang.settings import Settings
 from pipelines import stages
 
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from kaifang.errors import KaifangError
 from kaifang.settings import Settings
 
-console = Console()
+console = Console(width=max(__import__("shutil").get_terminal_size().columns, 190))
 
 
 def main() -> int:

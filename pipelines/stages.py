@@ -99,6 +99,7 @@ def validate(dataset, extraction, settings: Settings):
         dataset,
         extraction.table,
         extracted_at=extraction.lineage.extracted_at,
+        raw_path=extraction.raw_path,
         quarantine_dir=settings.state_dir / "quarantine",
     )
 
@@ -148,7 +149,7 @@ def build_bundle(dataset, frame, quality, deid, extraction, settings: Settings, 
         deid=deid.to_dict(),
         lineage=extraction.lineage.to_dict(),
         settings=settings,
-        out_dir=out_dir,
+        staging_dir=out_dir,
     )
 
 
@@ -162,9 +163,26 @@ def publish(dataset, bundle, settings: Settings):
 
 def previous_release_frame(dataset, settings: Settings):
     """The current published data of this dataset (for differencing), or None before the first release."""
-    from publish.release import current_frame
+    from publish.release import _store, previous_release
 
-    return current_frame(dataset, settings)
+    prev = previous_release(_store(settings, None), dataset.id)
+    return prev.frame if prev is not None else None
+
+
+def current_release(dataset, settings: Settings) -> dict | None:
+    """The release-history entry of the current version (from the object store), or None."""
+    from publish import history
+    from publish.release import _store
+
+    return history.load(_store(settings, None), dataset.id).current()
+
+
+def portal_page(dataset, settings: Settings) -> str:
+    """The dataset's page on the portal (no request is made)."""
+    from publish.ckan.client import connect
+    from publish.ckan.package import package_name
+
+    return f"{connect(settings).url.rstrip('/')}/dataset/{package_name(dataset.id)}"
 
 
 def _plain(stage: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -198,19 +216,30 @@ def run_pipeline(
         return outcome
     if bundle is None:
         outcome.status, outcome.message = "up-to-date", "content unchanged since the current release"
+        current = current_release(dataset, settings)
+        if current:
+            outcome.version, outcome.content_sha256 = current.get("version"), current.get("content_sha256")
+        if publish_release and d.open_condition != "closed":
+            outcome.url = portal_page(dataset, settings)
+            outcome.visibility = "public" if d.open_condition == "unconditional" else "private to organization"
+        if d.open_condition == "closed":
+            outcome.status, outcome.visibility = "kept-internal", "internal"
+            outcome.message = "closed dataset: unchanged, kept internal"
         return outcome
     outcome.version = bundle.version
     outcome.content_sha256 = bundle.content_sha256
-    if d.open_condition == "closed":
-        outcome.status, outcome.visibility = "kept-internal", "internal"
-        outcome.message = "closed dataset: validated and desensitized, never sent to the portal"
-        return outcome
     if not publish_release:
         outcome.status = "checked"
         outcome.message = f"bundle written to {bundle.dir}"
         return outcome
     result = call(publish, dataset, bundle, settings)
-    outcome.status = "published"
-    outcome.url = result.url
-    outcome.visibility = "public" if d.open_condition == "unconditional" else "private to organization"
+    if result.status == "up-to-date":
+        outcome.status, outcome.message = "up-to-date", "content unchanged since the current release"
+    elif d.open_condition == "closed":
+        outcome.status, outcome.visibility = "kept-internal", "internal"
+        outcome.message = "closed dataset: stored internally, never sent to the portal"
+    else:
+        outcome.status = "published"
+        outcome.url = result.portal_url
+        outcome.visibility = "public" if d.open_condition == "unconditional" else "private to organization"
     return outcome

@@ -13,7 +13,7 @@ from rich.table import Table
 from kaifang.errors import ConfigError
 from kaifang.settings import Settings
 
-console = Console()
+console = Console(width=max(__import__("shutil").get_terminal_size().columns, 190))
 
 STATUS_STYLE = {
     "published": "green",

@@ -59,12 +59,9 @@ class KaifangDatastorePlugin(p.SingletonPlugin):
             if not cjk_fields:
                 return query_dict
             for f in cjk_fields:
-                marker = f"to_tsvector("
-                where = [
-                    w
-                    for w in where
-                    if not (isinstance(w, tuple) and w and w[0].startswith(marker) and _ident(f) in w[0])
-                ]
+                # CKAN adds `_full_text @@ "query <f>"` and `to_tsvector(…"<f>"…) @@ "query <f>"` per field
+                alias = _ident(f"query {f}")
+                where = [w for w in where if not (isinstance(w, tuple) and w and alias in w[0] and "@@" in w[0])]
             for j, (f, v) in enumerate(cjk_fields.items()):
                 for i, term in enumerate(_terms(v)):
                     key = f"kaifang_f{j}_{i}"
