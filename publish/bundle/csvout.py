@@ -1,0 +1,44 @@
+"""CSV output: UTF-8, RFC 4180 (CRLF, quotes where needed), formula injection escaped (OWASP).
+
+Text cells starting with ``= + - @``, tab or CR get a leading apostrophe so spreadsheets show them
+as text. Only text columns are escaped: typed numbers such as -3 stay numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def escape_formulas(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Return the escaped frame and, per text field, how many cells were escaped."""
+    text = [c for c, t in frame.schema.items() if t in (pl.Utf8, pl.Categorical) or isinstance(t, pl.Enum)]
+    if not text:
+        return frame, {}
+    hits = frame.select([pl.col(c).cast(pl.Utf8).str.contains(FORMULA_START).fill_null(False).sum().alias(c) for c in text]).row(0, named=True)
+    counts = {c: int(n) for c, n in hits.items() if n}
+    if not counts:
+        return frame, {}
+    escaped = frame.with_columns(
+        [pl.when(pl.col(c).cast(pl.Utf8).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(c).cast(pl.Utf8)).otherwise(pl.col(c).cast(pl.Utf8)).alias(c) for c in counts]
+    )
+    return escaped, counts
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> dict[str, int]:
+    """Write the release CSV; return the formula-escape counts per field."""
+    escaped, counts = escape_formulas(frame)
+    escaped.write_csv(
+        path,
+        include_header=True,
+        line_terminator="\r\n",
+        quote_style="necessary",
+        null_value="",
+        date_format="%Y-%m-%d",
+        datetime_format="%Y-%m-%dT%H:%M:%S",
+        time_format="%H:%M:%S",
+    )
+    return counts
