@@ -14,14 +14,17 @@ from kaifang.settings import Settings
 
 # Prefect keeps its database, logs and result storage under the state dir unless told otherwise.
 os.environ.setdefault("PREFECT_HOME", str(Settings().state_dir / "prefect"))
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry from a closed network
+os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)  # Prefect creates only the last level
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# a fresh PREFECT_HOME migrates its database on first start; on a busy 2-core machine that takes > 20 s
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "300")  # no telemetry from a closed network
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from kaifang.errors import is_transient
+from kaifang.errors import TransientError, is_transient
 from pipelines import stages
 
 
@@ -123,4 +126,13 @@ def publish_catalog(datasets: list[str] | None = None, *, dask_address: str | No
 
         datasets = sorted(load_registry(settings.datasets_dir))
     runner = _task_runner(dask_address or os.environ.get("KAIFANG_DASK_ADDRESS"), concurrency)
-    return publish_catalog_flow.with_options(task_runner=runner)(datasets, settings.model_dump_json())
+    try:
+        return publish_catalog_flow.with_options(task_runner=runner)(datasets, settings.model_dump_json())
+    except RuntimeError as exc:
+        if "Prefect API" not in str(exc):
+            raise
+        raise TransientError(
+            "the Prefect API did not answer",
+            fix="retry; or start a Prefect server and set PREFECT_API_URL (see README)",
+            prefect_home=os.environ.get("PREFECT_HOME"),
+        ) from None

@@ -14,6 +14,24 @@ from kaifang.settings import Settings
 console = Console(width=max(__import__("shutil").get_terminal_size().columns, 190))
 
 
+def ensure_demo_key(settings: Settings) -> None:
+    """The demo's pseudonymization key: the env var if set, else a random key generated once for this
+    installation and kept 0600 in the state dir (never printed, never a built-in default)."""
+    import os
+    import secrets
+
+    if os.environ.get(settings.hmac_key_env):
+        return
+    path = settings.state_dir / "demo-hmac.key"
+    if not path.exists():
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    os.environ[settings.hmac_key_env] = path.read_text().strip()
+    console.print(f"pseudonymization key: {settings.hmac_key_env} not set, using the demo key in {path} (0600)")
+
+
 def main() -> int:
     from flows import publish_catalog
     from kaifang.commands.pipeline import summary_table
@@ -22,6 +40,7 @@ def main() -> int:
 
     settings = Settings()
     t0 = time.perf_counter()
+    ensure_demo_key(settings)
     try:
         with console.status("starting the local CKAN portal (first run installs CKAN, ≈1–2 min)…"):
             portal = manager.up(settings)
