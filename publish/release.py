@@ -37,6 +37,10 @@ from publish.storage import ObjectStore, open_store, sha256_file
 #: ids are fixed: ``files[i]["resource_id"]``). ``AFTER_SWITCH_HOOKS`` (and ``after_switch_hooks=``)
 #: run right after the switch, before a first release is made public — the place for DataStore
 #: loading (issue 8), which needs the resources to exist.
+#: A pre-switch hook's result may carry updates the release applies (also on resume, from the manifest):
+#: ``entry`` (merged into the new version's release-history entry), ``history`` ({version: {...}} merged
+#: into older entries) and ``resources`` ({resource_id: {...}} merged into the switch's resource dicts).
+#: The DataStore hooks (``publish.datastore.hook``) are registered at the end of this module.
 Hook = Callable[["HookContext"], dict | None]
 RELEASE_HOOKS: list[Hook] = []
 AFTER_SWITCH_HOOKS: list[Hook] = []
@@ -286,7 +290,19 @@ def _run(dataset, bundle: Bundle, settings, st: ObjectStore, portal, m: Manifest
         m.mark("hooks", results=results)
 
     entry = _entry(bundle, files, None if closed else delivery)
+    hook_results = list((m.output("hooks").get("results") or {}).values())
+    for r in hook_results:
+        entry.update(r.get("entry") or {})
     new_hist = hist.with_entry(entry)
+    for r in hook_results:
+        for ver, upd in (r.get("history") or {}).items():
+            old = new_hist.find(ver)
+            if old is not None and ver != bundle.version:
+                new_hist = new_hist.with_entry({**old, **upd})
+    resource_updates: dict[str, dict] = {}
+    for r in hook_results:
+        for rid, upd in (r.get("resources") or {}).items():
+            resource_updates.setdefault(rid, {}).update(upd)
     new_hist.package = None if closed else out["package_name"]
     versions_path = pub_dir / "versions.json"
     versions_path.write_bytes(new_hist.to_bytes())
@@ -302,7 +318,8 @@ def _run(dataset, bundle: Bundle, settings, st: ObjectStore, portal, m: Manifest
                 raise PublishConflict("the portal dataset changed during this release", dataset=ds, portal_version=pkg.get("version"),
                                       fix="another publisher won; re-run to rebuild against the new current release")
             try:
-                _switch(portal, pkg, dataset, bundle, entry, files, new_hist, versions_path, delivery=delivery, site_url=site_url, group=m.output("portal-package").get("group"))
+                _switch(portal, pkg, dataset, bundle, entry, files, new_hist, versions_path, delivery=delivery, site_url=site_url, group=m.output("portal-package").get("group"),
+                        resource_updates=resource_updates)
             except TerminalError:
                 # a retried revise whose first attempt went through (answer lost) fails its match: check
                 now = portal.call("package_show", {"id": pkg_id})
@@ -340,7 +357,8 @@ def _run(dataset, bundle: Bundle, settings, st: ObjectStore, portal, m: Manifest
     return ReleaseResult(ds, bundle.version, "closed" if closed else "published", portal_url, entry["files"], 0, created, bundle.content_sha256, bundle.level, entry["summary"])
 
 
-def _switch(portal, pkg: dict, dataset, bundle: Bundle, entry: dict, files: list[dict], new_hist: history.History, versions_path: Path, *, delivery: str, site_url: str, group: str | None) -> None:
+def _switch(portal, pkg: dict, dataset, bundle: Bundle, entry: dict, files: list[dict], new_hist: history.History, versions_path: Path, *, delivery: str, site_url: str, group: str | None,
+            resource_updates: dict[str, dict] | None = None) -> None:
     resources = ck.release_resources(entry, files, delivery=delivery)
     uploads: dict[int, Path] = {}
     if delivery == "upload":
@@ -366,6 +384,8 @@ def _switch(portal, pkg: dict, dataset, bundle: Bundle, entry: dict, files: list
                 keep.update({k: r[k] for k in ("name", "description")})
                 r.clear()
                 r.update(keep)
+    for r in resources:
+        r.update((resource_updates or {}).get(r["id"], {}))
     meta = ck.package_metadata(dataset, entry, group)
     ck.switch(portal, pkg, metadata=meta, resources=resources, uploads=uploads)
 
@@ -379,3 +399,16 @@ def new_hist_url(files: list[dict]) -> str:
 
 #: the name docs/architecture.md uses for the publish stage
 publish = publish_release
+
+
+def _register_datastore_hooks() -> None:
+    """Issue 8: every version's DataStore table, loaded before the switch; retention after it."""
+    from publish.datastore.hook import apply_retention, load_version
+
+    if load_version not in RELEASE_HOOKS:
+        RELEASE_HOOKS.append(load_version)
+    if apply_retention not in AFTER_SWITCH_HOOKS:
+        AFTER_SWITCH_HOOKS.append(apply_retention)
+
+
+_register_datastore_hooks()

@@ -15,6 +15,7 @@ from typing import Any
 from kaifang.errors import ConfigError, TerminalError
 from publish import audit, history
 from publish.ckan import package as ck
+from publish.datastore.hook import drop_pending, drop_version_table, retracted_entry
 from publish.manifest import Manifest, dataset_lock
 from publish.storage import ObjectStore, open_store
 
@@ -40,6 +41,7 @@ def retract(dataset_id: str, version: str, *, reason: str, settings: Any, store:
         cur = hist.current()
         was_current = cur is not None and cur["version"] == version
         entry = dict(entry, retracted=True, retracted_at=entry.get("retracted_at") or _now(), retraction_reason=reason)
+        entry = retracted_entry(entry)  # issue 8: its DataStore table is deleted below
         new_hist = hist.with_entry(entry)
         prev = new_hist.current()
 
@@ -49,6 +51,7 @@ def retract(dataset_id: str, version: str, *, reason: str, settings: Any, store:
                 from publish.ckan import connect
 
                 portal = connect(settings)
+            drop_version_table(portal, entry)
             purged = _portal_retract(portal, hist.package, new_hist, entry, prev, was_current, state_dir)
 
         removed = [f["key"] for f in entry["files"] if st.delete(f["key"])]
@@ -65,6 +68,11 @@ def _abandon(m: Manifest, st: ObjectStore, settings: Any, reason: str) -> dict:
     if m.done("portal-switch"):
         raise TerminalError("the unfinished release already switched the portal", version=m.data["version"], fix="re-run the publish to finish it, then retract it")
     keys = m.output("objects-written").get("keys") or []
+    pkg_id = m.output("portal-package").get("package_id")
+    if pkg_id and m.done("objects-verified"):  # issue 8: the DataStore hook may have pre-created the CSV resource and its table
+        from publish.ckan import connect
+
+        drop_pending(connect(settings), pkg_id, m.data["dataset"], m.data["version"])
     removed = [k for k in keys if st.delete(k)]
     m.data["abandoned"] = True
     m.save()

@@ -15,3 +15,4 @@ class DatastoreSettings(BaseModel):
     index_fields: list[str] = Field(default_factory=list, description="Fields researchers filter on; each gets an index.")
     keep_versions: int = Field(3, ge=1, description="Retention: how many versions keep a queryable table (older ones are deleted).")
     batch_rows: int = Field(10_000, ge=100, description="Rows per datastore_upsert call (bounds client memory).")
+    parallel_requests: int = Field(2, ge=1, le=8, description="datastore_upsert calls in flight at once (match the portal's worker count).")

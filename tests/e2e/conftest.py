@@ -27,6 +27,8 @@ class Catalog:
     state_dir: Path
     suffix: str
     env: dict[str, str]
+    last_output: str = ""
+    first_output: str = ""
 
     def id(self, bundled_id: str) -> str:
         return f"{bundled_id}-{self.suffix}"
@@ -44,12 +46,13 @@ class Catalog:
 
     def publish_json(self, *args: str) -> list[dict]:
         proc = self.kaifang("--json", "publish", *args)
+        self.last_output = proc.stdout + proc.stderr
         assert proc.returncode in (0, 1), proc.stderr[-3000:]
         start = proc.stdout.index('{\n  "outcomes"')
         return json.loads(proc.stdout[start:])["outcomes"]
 
 
-def make_catalog(root: Path, portal, *, suffix: str | None = None) -> Catalog:
+def make_catalog(root: Path, portal, *, suffix: str | None = None, hmac_key: str | None = None) -> Catalog:
     suffix = suffix or f"e2e{uuid.uuid4().hex[:6]}"
     ddir, state = root / "datasets", root / "state"
     ddir.mkdir(parents=True)
@@ -68,7 +71,7 @@ def make_catalog(root: Path, portal, *, suffix: str | None = None) -> Catalog:
         "KAIFANG_STATE_DIR": str(state),
         "KAIFANG_PORTAL_URL": portal.url,
         "KAIFANG_CKAN_TOKEN": portal.token,
-        "KAIFANG_HMAC_KEY": secrets.token_hex(16),
+        "KAIFANG_HMAC_KEY": hmac_key or secrets.token_hex(16),
         "PREFECT_HOME": str(state / "prefect"),
         "COLUMNS": "200",
     }
@@ -93,6 +96,19 @@ def demo_sources_env():
             os.environ[k] = v
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def catalog(portal, demo_sources_env, tmp_path_factory) -> Catalog:
     return make_catalog(tmp_path_factory.mktemp("catalog"), portal)
+
+
+@pytest.fixture(scope="session")
+def first_run(catalog) -> list[dict]:
+    """`kaifang publish --all`, sequentially (the reference for the Dask test)."""
+    outcomes = catalog.publish_json("--all", "--concurrency", "1")
+    catalog.first_output = catalog.last_output
+    return outcomes
+
+
+@pytest.fixture
+def catalog_factory(portal, demo_sources_env):
+    return lambda root, **kw: make_catalog(root, portal, **kw)

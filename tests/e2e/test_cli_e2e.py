@@ -14,11 +14,6 @@ from pipelines.descriptor import load_registry
 pytestmark = pytest.mark.portal
 
 
-@pytest.fixture(scope="module")
-def first_run(catalog):
-    return catalog.publish_json("--all")
-
-
 def test_every_dataset_has_an_outcome(first_run, catalog):
     by_id = {o["dataset"]: o for o in first_run}
     assert set(by_id) == set(catalog.ids().values())
