@@ -1,0 +1,91 @@
+"""Privacy stage benchmark: scan + desensitize the generated social-security table, against the floor.
+
+Goal (issue 5): scan + desensitize (+ re-scan verification) of a 1M-row table with ID, mobile, card,
+name, address and free-text columns in ≤ 2× the floor (polars read_csv + write_parquet of the same
+file) measured in the same run. Each step runs in its own subprocess (bench.common).
+
+Run alone: ``.venv/bin/python -m bench.privacy_bench 100000,1000000``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from bench.common import floor, run_python, social_security_csv
+
+TITLE = "Privacy: scan + desensitize (issue 5)"
+NOTES = ("`privacy.apply` = read CSV (all Utf8) → classify (full scan of public/kept/free-text columns, 20k-row sample of "
+         "columns whose method replaces every value) → pseudonymize ID, mask name/mobile, surrogate card, generalize "
+         "birth date/address, free-text masking of remarks → verification re-scan of every output row and column → "
+         "write Parquet. `scan_frame` = read + full scan of all 16 columns. Goal: `privacy.apply` ≤ 2.0 × floor.")
+MAX_ROWS = 2_000_000  # larger sizes are skipped: 2 shared cores
+
+SCHEMA = {"fields": [
+    {"name": "record_id", "type": "string", "sensitivity": "public"},
+    {"name": "person_id", "type": "string", "sensitivity": "direct-identifier", "pii": "cn_resident_id", "desensitize": {"method": "pseudonymize"}},
+    {"name": "name", "type": "string", "sensitivity": "direct-identifier", "pii": "person_name", "desensitize": {"method": "mask"}},
+    {"name": "sex", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "keep"}},
+    {"name": "birth_date", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "generalize", "to": "year"}},
+    {"name": "mobile", "type": "string", "sensitivity": "direct-identifier", "pii": "cn_mobile", "desensitize": {"method": "mask"}},
+    {"name": "bank_card", "type": "string", "sensitivity": "sensitive-personal", "pii": "bank_card", "desensitize": {"method": "surrogate"}},
+    {"name": "address", "type": "string", "sensitivity": "personal", "pii": "address", "desensitize": {"method": "generalize", "to": "district"}},
+    {"name": "district_code", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "keep"}},
+    {"name": "street_code", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "drop"}},
+    {"name": "insurance_type", "type": "string", "sensitivity": "public"},
+    {"name": "benefit_month", "type": "string", "sensitivity": "public"},
+    {"name": "amount", "type": "string", "sensitivity": "public"},
+    {"name": "paid_date", "type": "string", "sensitivity": "public"},
+    {"name": "status", "type": "string", "sensitivity": "public"},
+    {"name": "remarks", "type": "string", "sensitivity": "personal", "desensitize": {"method": "mask", "free_text": True}},
+]}
+
+_APPLY = """
+import json, sys, time, polars as pl
+from pipelines.privacy.desensitize import apply
+schema = json.loads(sys.argv[3]); disclosure = json.loads(sys.argv[4])
+t = time.perf_counter()
+frame = pl.read_csv(sys.argv[1], infer_schema=False)
+out, record = apply(frame, schema, disclosure, key=b"benchmark-key-not-a-secret-0123456789")
+out.write_parquet(sys.argv[2], compression="zstd")
+print(json.dumps({"rows_out": out.height, "k_achieved": record.control.get("k_achieved"), "inner_s": time.perf_counter() - t}))
+"""
+
+_SCAN = """
+import json, sys, polars as pl
+from pipelines.privacy.detect import scan_frame
+frame = pl.read_csv(sys.argv[1], infer_schema=False)
+print(json.dumps({"findings": len(scan_frame(frame))}))
+"""
+
+
+def run(sizes: list[int]) -> list[dict]:
+    rows: list[dict] = []
+    for n in sizes:
+        if n > MAX_ROWS:
+            rows.append({"rows": n, "step": "skipped", "note": f"> {MAX_ROWS:,} rows on 2 shared cores"})
+            continue
+        csv = social_security_csv(n)
+        out = csv.with_suffix(".privacy.parquet")
+        before = floor(csv)
+        steps = [
+            ("privacy.apply (no disclosure)", _APPLY, [str(csv), str(out), json.dumps(SCHEMA), "null"]),
+            ("privacy.apply + k-anonymity k=5", _APPLY, [str(csv), str(out), json.dumps(SCHEMA), json.dumps({"kind": "microdata", "k": 5})]),
+            ("scan_frame (all columns)", _SCAN, [str(csv)]),
+        ]
+        measured = [(name, run_python(code, *args)) for name, code, args in steps]
+        after = floor(csv)
+        base = (before.seconds + after.seconds) / 2
+        rows.append({"rows": n, "step": "floor: read_csv + write_parquet", "seconds": round(base, 2),
+                     "rows_per_s": round(n / base), "x_floor": 1.0, "peak_rss_mb": round(max(before.peak_rss_mb, after.peak_rss_mb))})
+        for name, m in measured:
+            rows.append({"rows": n, "step": name, "seconds": round(m.seconds, 2), "rows_per_s": round(n / m.seconds),
+                         "x_floor": round(m.seconds / base, 2), "peak_rss_mb": round(m.peak_rss_mb),
+                         "note": ", ".join(f"{k}={v}" for k, v in m.output.items() if k != "inner_s")})
+    return rows
+
+
+if __name__ == "__main__":
+    sizes = [int(s) for s in (sys.argv[1] if len(sys.argv) > 1 else "100000").split(",")]
+    for row in run(sizes):
+        print(json.dumps(row, ensure_ascii=False))

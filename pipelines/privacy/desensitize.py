@@ -1,0 +1,133 @@
+"""The desensitize stage: classify → apply each field's declared method → disclosure control → verify.
+
+``apply(frame, schema, disclosure, *, key, previous=None)`` returns the publishable frame and its
+``DeidRecord``; it raises ``GateBlocked`` when personal data sits in a field declared public or
+survives desensitization (messages name fields and kinds, never values), and ``ConfigError`` for a
+missing HMAC key or bad method parameters.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import polars as pl
+
+from kaifang.errors import ConfigError, GateBlocked
+from kaifang.problems import Problem
+from pipelines.privacy import classify as C
+from pipelines.privacy import methods as M
+from pipelines.privacy import verify as V
+from pipelines.privacy.disclosure import DisclosureSettings, k_anonymize, suppress_aggregate
+from pipelines.privacy.kinds import Finding
+from pipelines.privacy.record import DeidRecord, FieldAction
+from pipelines.tableschema import field_policies
+
+HMAC_KEY_ENV = "KAIFANG_HMAC_KEY"
+
+
+def key_from_env(env: str = HMAC_KEY_ENV) -> bytes | None:
+    """The HMAC key from the environment variable named by settings (None when unset)."""
+    value = os.environ.get(env)
+    return value.encode("utf-8") if value else None
+
+
+def _disclosure_of(disclosure: Any) -> tuple[DisclosureSettings, str | None]:
+    """Accept DisclosureSettings / dict / None, or a descriptor (object or dict) carrying ``disclosure``."""
+    dataset = None
+    if disclosure is not None and not isinstance(disclosure, (DisclosureSettings, str)):
+        if hasattr(disclosure, "disclosure") and not isinstance(disclosure, dict):
+            dataset = getattr(disclosure, "id", None)
+            disclosure = getattr(disclosure, "disclosure")
+        elif isinstance(disclosure, dict) and "kind" not in disclosure and ("disclosure" in disclosure or "id" in disclosure):
+            dataset = disclosure.get("id")
+            disclosure = disclosure.get("disclosure")
+    return DisclosureSettings.parse(disclosure), dataset
+
+
+def _summary(findings: list[Finding]) -> dict[str, str]:
+    return {"fields": ",".join(sorted({f.field for f in findings})), "kinds": ",".join(sorted({f.kind for f in findings})),
+            "rows": ",".join(str(r) for r in sorted({r for f in findings for r in f.rows})[:20])}
+
+
+def apply(frame: pl.DataFrame, schema: dict[str, Any], disclosure: Any = None, *, key: bytes | None,
+          previous: pl.DataFrame | None = None) -> tuple[pl.DataFrame, DeidRecord]:
+    """Desensitize ``frame`` per ``schema`` and ``disclosure``; verify; return (frame, record)."""
+    settings, dataset = _disclosure_of(disclosure)
+    record = DeidRecord(dataset=dataset, disclosure=settings.model_dump(exclude_none=True), rows_in=frame.height)
+
+    # step 2: identify identifiers
+    findings = C.classify(frame, schema)
+    record.identifiers = findings
+    blocked = C.blocking(findings)
+    if blocked:
+        record.residual = blocked
+        exc = GateBlocked("personal data found in fields declared public", code="personal-data-in-public-field",
+                          fix="tag these fields non-public with a desensitize method, or remove the values at the source",
+                          **_summary(blocked))
+        exc.record = record.to_dict()
+        raise exc
+
+    # step 3: apply the declared methods
+    policies, problems = field_policies(schema)
+    record.problems.extend(problems)
+    by_name = {p.name: p for p in policies}
+    out_cols: list[pl.Series] = []
+    exempt: set[tuple[str, str]] = set()
+    surrogates: list[tuple[str, str | None]] = []
+    name_columns: set[str] = set()
+    for i, name in enumerate(frame.columns, start=1):
+        p = by_name.get(name)
+        if p is None:
+            record.problems.append(Problem(type="personal-data", message=f"column {name!r} is not in the schema; dropped",
+                                           fieldNumber=i, fieldName=name, severity="warning",
+                                           note="add the field to schema.json with a sensitivity tag"))
+            record.actions.append(FieldAction(name, "personal", "drop", {}, None, declared=False))
+            continue
+        if p.method == "keep" and p.sensitivity not in ("public", "quasi-identifier"):
+            raise ConfigError("`keep` is allowed only for quasi-identifiers", field=name, key="desensitize.method",
+                              fix="choose mask, pseudonymize, surrogate, generalize, suppress or drop")
+        kind = p.pii or C.inferred_kind(findings, name)
+        if kind == "person_name":
+            name_columns.add(name)
+        new = M.apply_method(frame.get_column(name), p.method, p.params, kind=kind, key=key, field=name)
+        record.actions.append(FieldAction(name, p.sensitivity, p.method, dict(p.params), kind, p.declared,
+                                          keyed=p.method == "pseudonymize"))
+        if new is None:
+            continue
+        if p.method == "surrogate":
+            exempt.add((name, kind))
+            surrogates.append((name, kind))
+        out_cols.append(new.alias(name))
+    out = pl.DataFrame(out_cols) if out_cols else pl.DataFrame()
+
+    # step 4: disclosure control
+    control: dict[str, Any] = {"kind": settings.kind, "cells_suppressed": 0}
+    if settings.kind == "aggregate":
+        out, stats = suppress_aggregate(out, settings, previous)
+        control.update(stats)
+    elif settings.kind == "microdata":
+        qis = settings.quasi_identifiers
+        if qis is None:
+            qis = [p.name for p in policies if p.sensitivity == "quasi-identifier" and p.name in out.columns]
+        out, stats = k_anonymize(out, qis, settings.k, settings.max_suppressed_share)
+        control.update(stats)
+    record.control = control
+
+    # step 5: verification — re-scan every output row and column
+    residual = V.residual_findings(out, exempt=exempt, name_columns=name_columns)
+    for name, kind in surrogates:
+        if name in out.columns:
+            n_same = V.originals_survive(frame.get_column(name), out.get_column(name), kind)
+            if n_same:
+                residual.append(Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value"))
+    record.residual = residual
+    record.rows_out = out.height
+    record.columns_out = list(out.columns)
+    if residual:
+        exc = GateBlocked("personal data survived desensitization", code="personal-data-survived",
+                          fix="declare a desensitize method for these fields (mask with free_text for remarks)",
+                          **_summary(residual))
+        exc.record = record.to_dict()
+        raise exc
+    return out, record

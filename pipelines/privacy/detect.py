@@ -1,0 +1,500 @@
+"""Vectorized, validating detectors for Chinese identifiers, in whole cells and inside free text.
+
+Everything here is polars expressions over whole columns: no Python loop over rows.
+
+* Numbers (resident ID, mobile, landline, bank card, all-digit USCC) — the text is normalized
+  (full-width digits/letters/punctuation → ASCII, one character for one), a cell that is one plain
+  number is validated directly (fast path); otherwise it is cut into *number tokens* (digit runs
+  joined by single spaces, dashes or ``)``), each token into *groups* (maximal digit runs), and
+  every run of 1–5 consecutive groups is a candidate *span* validated by check digit / date /
+  prefix rules. Spans are bounded by non-digits, so ``订单20231105 13800138000`` finds the mobile.
+* Patterns (e-mail, USCC with letters, passports and permits, IPv4, licence plates, detailed
+  addresses, names after context words such as 联系人) are regular expressions with validation.
+* Person names in whole cells are a column-level decision (header hint or a column of name-shaped
+  values), see ``scan_frame``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from kaifang.errors import SourceError
+from pipelines.privacy.kinds import (
+    COMPOUND_SURNAMES, MAX_ROWS, NAME_CONTEXT_WORDS, NAME_HEADER_HINTS, PERSONAL_KINDS, PROVINCE_PREFIXES,
+    SINGLE_SURNAMES, Finding,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Normalization (one character → one character, so masked text keeps its shape)
+# ---------------------------------------------------------------------------------------------
+
+_FW_FROM = [chr(0xFF10 + i) for i in range(10)] + [chr(0xFF21 + i) for i in range(26)] + [chr(0xFF41 + i) for i in range(26)]
+_FW_TO = [str(i) for i in range(10)] + [chr(65 + i) for i in range(26)] + [chr(97 + i) for i in range(26)]
+_FW_FROM += ["－", "＋", "\u3000", "（", "）", "＠", "．", "‐", "‑", "–", "—"]
+_FW_TO += ["-", "+", " ", "(", ")", "@", ".", "-", "-", "-", "-"]
+_NEEDS_NORMALIZING = r"[\x{3000}\x{FF01}-\x{FF5E}\x{2010}-\x{2014}]"
+
+
+def normalize(expr: pl.Expr) -> pl.Expr:
+    """Full-width digits, letters, ``－＋（）＠．``, ideographic space and dash variants → ASCII (1:1)."""
+    return expr.str.replace_many(_FW_FROM, _FW_TO)
+
+
+def as_text(series: pl.Series) -> pl.Series:
+    """The column as normalized text (typed columns are cast to Utf8 first)."""
+    s = series if series.dtype == pl.Utf8 else series.cast(pl.Utf8)
+    if s.len() and s.str.contains(_NEEDS_NORMALIZING).any():
+        s = s.to_frame("s").select(normalize(pl.col("s"))).to_series()
+    return s
+
+
+# ---------------------------------------------------------------------------------------------
+# Number validators (expressions over a Utf8 column of digits, maybe a trailing X)
+# ---------------------------------------------------------------------------------------------
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_MOBILE_BODY = r"1(?:3[0-9]|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8[0-9]|9[0-35-9])[0-9]{8}"
+MOBILE_RE = rf"^(?:86|0086)?{_MOBILE_BODY}$"
+LANDLINE_RE = r"^0(?:10|2[0-9])[2-9][0-9]{6,7}$|^0[3-9][0-9]{2}[2-9][0-9]{6,7}$"
+CARD_PREFIX_RE = (
+    r"^(?:62[0-9]{14,17}|4[0-9]{12}(?:[0-9]{3}){0,2}|5[1-5][0-9]{14}|2[2-7][0-9]{14}|3[47][0-9]{13}"
+    r"|35[0-9]{14,17}|3(?:0[0-5]|[68][0-9])[0-9]{11,13}|6(?:0|5|4[4-9])[0-9]{14,17}|9[0-9]{18})$"
+)
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_RE = (r"^[1-9A-GY][1-9][0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_VALUE = {ord(c): i for i, c in enumerate(USCC_ALPHABET)}
+
+
+def _digit(b: pl.Expr, i: int) -> pl.Expr:
+    return (b.bin.get(i, null_on_oob=True).cast(pl.Int32) - 48)
+
+
+def _valid_date(ymd: pl.Expr, lo: int = 1900) -> pl.Expr:
+    d = ymd.str.to_date("%Y%m%d", strict=False)
+    return d.is_not_null() & (d.dt.year() >= lo) & (d <= pl.lit(_dt.date.today()))
+
+
+# Validators take the candidate as text ``d`` and, optionally, the same candidate already cast to
+# Binary ``b`` (a materialized column: casting once instead of once per digit is ~10x faster).
+
+
+def is_id18(d: pl.Expr, b: pl.Expr | None = None) -> pl.Expr:
+    """GB 11643 18-character ID: province prefix, valid birth date (1900..today), MOD 11-2 check (X/x)."""
+    b = d.cast(pl.Binary) if b is None else b
+    last = pl.when(d.str.slice(17, 1).str.to_uppercase() == "X").then(10).otherwise(_digit(b, 17))
+    total = pl.sum_horizontal([_digit(b, i) * w for i, w in enumerate(_ID_WEIGHTS)]) + last
+    return (
+        d.str.contains(r"^[1-9][0-9]{16}[0-9Xx]$")
+        & d.str.slice(0, 2).is_in(PROVINCE_PREFIXES)
+        & _valid_date(d.str.slice(6, 8))
+        & (total % 11 == 1)
+    ).fill_null(False)
+
+
+def is_id15(d: pl.Expr) -> pl.Expr:
+    """Legacy 15-digit ID: province prefix and a valid 19YYMMDD birth date (no check character)."""
+    return (
+        d.str.contains(r"^[1-9][0-9]{14}$")
+        & d.str.slice(0, 2).is_in(PROVINCE_PREFIXES)
+        & _valid_date(pl.lit("19") + d.str.slice(6, 6))
+    ).fill_null(False)
+
+
+def id_shaped18(d: pl.Expr) -> pl.Expr:
+    """18 digits with a province prefix and a calendar-valid birth date 1800–2099 (an ID, maybe with a
+    wrong check character or an impossible year): not reported as a bank card."""
+    date = d.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    return ((d.str.len_bytes() == 18) & d.str.slice(0, 2).is_in(PROVINCE_PREFIXES) & date.is_not_null()
+            & date.dt.year().is_between(1800, 2099))
+
+
+_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def luhn_ok(d: pl.Expr, b: pl.Expr | None = None) -> pl.Expr:
+    """Luhn check over up to 19 digits, read left to right (the doubled positions depend on the length)."""
+    b = d.cast(pl.Binary) if b is None else b
+    n = d.str.len_bytes().cast(pl.Int32)
+    parts = []
+    for i in range(19):
+        x = _digit(b, i).fill_null(0)
+        doubled = x * 2 - pl.when(x >= 5).then(9).otherwise(0)
+        parts.append(pl.when((n - i) % 2 == 0).then(doubled).otherwise(x))
+    return pl.sum_horizontal(parts) % 10 == 0
+
+
+def is_card(d: pl.Expr, b: pl.Expr | None = None) -> pl.Expr:
+    """Bank card: 13–19 digits, a card-network prefix/length, Luhn (before the ID/USCC precedence)."""
+    return (d.str.contains(CARD_PREFIX_RE) & luhn_ok(d, b)).fill_null(False)
+
+
+def is_mobile(d: pl.Expr) -> pl.Expr:
+    """Mainland mobile: 11 digits on an allocated 1[3-9]x prefix, optionally preceded by 86 / 0086."""
+    return d.str.contains(MOBILE_RE).fill_null(False)
+
+
+def is_landline(d: pl.Expr) -> pl.Expr:
+    """Landline: 0 + 2/3-digit area code + 7–8 digit subscriber number starting 2–9."""
+    return d.str.contains(LANDLINE_RE).fill_null(False)
+
+
+def is_uscc(s: pl.Expr, b: pl.Expr | None = None) -> pl.Expr:
+    """GB 32100 unified social credit code: 18 characters of the 31-character alphabet, MOD 31 check."""
+    b = s.cast(pl.Binary) if b is None else b
+    vals = [b.bin.get(i, null_on_oob=True).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int32)
+            for i in range(18)]
+    total = pl.sum_horizontal([v * w for v, w in zip(vals[:17], _USCC_WEIGHTS)])
+    return (s.str.contains(_USCC_RE) & s.str.slice(2, 2).is_in(PROVINCE_PREFIXES)
+            & (((31 - total % 31) % 31) == vals[17])).fill_null(False)
+
+
+KIND_PRIORITY = ("cn_resident_id", "bank_card", "cn_uscc", "cn_mobile", "cn_landline")
+"""When one candidate number validates as several kinds, the first in this order wins (each candidate
+gets at most one kind: mobiles/landlines cannot overlap the others by length and prefix)."""
+
+
+def number_kinds(frame: pl.DataFrame | pl.LazyFrame, col: str) -> pl.DataFrame:
+    """Rows of ``frame`` whose ``col`` (digits, maybe a trailing X) validates, with a ``kind`` column.
+
+    Eager on purpose: each validator runs only on the rows passing that kind's cheap shape regex
+    (a column of mobiles never pays for ID dates or Luhn sums), and small inputs do not pay for
+    optimizing one large lazy plan (≈0.1 s per call).
+    """
+    df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+    empty = df.clear().with_columns(kind=pl.lit(None, dtype=pl.Utf8))
+    if df.height == 0:
+        return empty
+    c, b = pl.col(col), pl.col("_b")
+    n = c.str.len_bytes()
+    parts = []
+
+    def take(sub: pl.DataFrame, cond: pl.Expr, kind: str) -> pl.DataFrame:
+        if sub.height:
+            sub = sub.filter(cond)
+        return sub.with_columns(kind=pl.lit(kind))
+
+    ids = df.filter(c.str.contains(r"^[1-9][0-9]{14}(?:[0-9]{2}[0-9Xx])?$").fill_null(False))
+    if ids.height:
+        ids = ids.with_columns(_b=c.cast(pl.Binary))
+        parts.append(take(ids, pl.when(n == 18).then(is_id18(c, b)).otherwise(is_id15(c)), "cn_resident_id").drop("_b"))
+    cards = df.filter(c.str.contains(CARD_PREFIX_RE).fill_null(False))
+    if cards.height:
+        cards = cards.with_columns(_b=c.cast(pl.Binary))
+        cards = cards.filter(luhn_ok(c, b))
+        # card-shaped numbers 15/18 long give way to IDs and ID look-alikes; an all-digit 18-character
+        # code valid both as card and as USCC is reported as a card (personal: the safe side)
+        cond = (pl.when(n == 15).then(~is_id15(c)).when(n == 18).then(~id_shaped18(c)).otherwise(True))
+        parts.append(take(cards, cond, "bank_card").drop("_b"))
+    usccs = df.filter((n == 18) & c.str.contains(_USCC_RE).fill_null(False))
+    if usccs.height:
+        usccs = usccs.with_columns(_b=c.cast(pl.Binary))
+        cond = is_uscc(c, b) & ~is_id18(c, b) & ~(c.str.contains(CARD_PREFIX_RE) & luhn_ok(c, b) & ~id_shaped18(c))
+        parts.append(take(usccs, cond, "cn_uscc").drop("_b"))
+    parts.append(df.filter(c.str.contains(MOBILE_RE).fill_null(False)).with_columns(kind=pl.lit("cn_mobile")))
+    parts.append(df.filter(c.str.contains(LANDLINE_RE).fill_null(False)).with_columns(kind=pl.lit("cn_landline")))
+    parts = [p for p in parts if p.height]
+    return pl.concat(parts) if parts else empty
+
+
+def number_kind_series(values: pl.Series) -> pl.Series:
+    """Kind (or null) of each candidate number in ``values`` — convenience for tests and surrogates."""
+    df = pl.DataFrame({"cand": values.cast(pl.Utf8)}).with_row_index("_i")
+    hits = number_kinds(df, "cand").select("_i", "kind")
+    return df.join(hits, on="_i", how="left").sort("_i").get_column("kind")
+
+
+# ---------------------------------------------------------------------------------------------
+# Number spans inside text
+# ---------------------------------------------------------------------------------------------
+
+SEP = r"[ \-)]"
+TOKEN_RE = rf"[0-9](?:{SEP}?[0-9])*[Xx]?"
+PIECE_RE = rf"{TOKEN_RE}|[^0-9]+"
+GROUP_RE = rf"[0-9]+[Xx]?{SEP}?"
+WHOLE_NUMBER_RE = r"^[0-9]{10,19}[Xx]?$"
+HAS_LONG_NUMBER_RE = rf"[0-9](?:{SEP}?[0-9]){{9}}"
+MAX_GROUPS = 5
+
+
+def _groups(tokens: pl.DataFrame) -> pl.DataFrame:
+    """``tokens(tok, text)`` → one row per group: tok, g (index), raw (digits+sep), digits."""
+    return (
+        tokens.lazy()
+        .select("tok", raw=pl.col("text").str.extract_all(GROUP_RE))
+        .with_columns(g=pl.int_ranges(0, pl.col("raw").list.len()), ng=pl.col("raw").list.len())
+        .explode("raw", "g")
+        .with_columns(digits=pl.col("raw").str.replace(rf"{SEP}$", ""))
+        .collect()
+    )
+
+
+# A span of several groups must be the whole token, or be written in its kind's usual grouping and
+# sit at an end of the token (cards: at the end) — so fragments of longer grouped numbers
+# (vouchers, card numbers) are not read as mobiles or landlines.
+_SHAPES = {
+    "cn_mobile": r"^(?:3,4,4|2,3,4,4|4,3,4,4|2,11|4,11|2,3,8)$",
+    "bank_card": r"^(?:4,){3,4}[1-4]$|^4,6,5$|^6,1[23]$",
+    "cn_resident_id": r"^(?:6,8,4|6,6,3)$",
+    "cn_landline": r"^[34],[78]$|^3,4,4$|^4,3,4$",
+    "cn_uscc": r"^$",
+}
+
+
+def _spans(groups: pl.DataFrame) -> pl.DataFrame:
+    """Valid spans over consecutive groups of one token: tok, g0, L, kind, nd (digit count).
+    Of overlapping valid spans only the longest is kept."""
+    frames = []
+    for L in range(1, MAX_GROUPS + 1):
+        same = pl.lit(True)
+        parts, lens = [], []
+        for k in range(L):
+            parts.append(pl.col("digits").shift(-k))
+            lens.append(pl.col("digits").shift(-k).str.len_bytes().cast(pl.Utf8))
+            if k:
+                same = same & (pl.col("tok").shift(-k) == pl.col("tok"))
+        frames.append(
+            groups.lazy()
+            .select("tok", "ng", g0="g", L=pl.lit(L, dtype=pl.Int64), cand=pl.concat_str(parts),
+                    shape=pl.concat_str(lens, separator=","), same=same)
+            .filter(pl.col("same").fill_null(False) & pl.col("cand").str.len_bytes().is_between(10, 19)
+                    & ~pl.col("cand").str.slice(0, pl.col("cand").str.len_bytes() - 1).str.contains("[Xx]"))
+        )
+    shape_ok = pl.lit(False)
+    for kind, rx in _SHAPES.items():
+        shape_ok = shape_ok | ((pl.col("kind") == kind) & pl.col("shape").str.contains(rx))
+    at_end = (pl.col("g0") + pl.col("L")) == pl.col("ng")
+    at_start = pl.col("g0") == 0
+    edge_ok = pl.when(pl.col("kind") == "bank_card").then(at_end).otherwise(at_end | at_start)
+    valid = (
+        number_kinds(pl.concat(frames).collect(), "cand")
+        .filter((pl.col("L") == 1) | (at_start & at_end) | (shape_ok & edge_ok))
+        .with_columns(nd=pl.col("cand").str.len_bytes().cast(pl.Int64), g0=pl.col("g0").cast(pl.Int64))
+        .select("tok", "g0", "L", "kind", "nd")
+    )
+    if valid.height < 2:
+        return valid
+    valid = valid.with_row_index("sid")
+    pairs = valid.join(valid, on="tok", suffix="_o").filter(
+        (pl.col("sid") != pl.col("sid_o"))
+        & (pl.col("g0") < pl.col("g0_o") + pl.col("L_o")) & (pl.col("g0_o") < pl.col("g0") + pl.col("L"))
+        & ((pl.col("nd_o") > pl.col("nd")) | ((pl.col("nd_o") == pl.col("nd")) & (pl.col("sid_o") < pl.col("sid")))))
+    return valid.join(pairs.select("sid").unique(), on="sid", how="anti").drop("sid")
+
+
+def number_hits(text: pl.Series) -> pl.DataFrame:
+    """(row, kind) for every validated number in a normalized Utf8 column."""
+    df = pl.DataFrame({"s": text}).with_row_index("row")
+    stripped = pl.col("s").str.strip_chars()
+    whole = number_kinds(df.filter(stripped.str.contains(WHOLE_NUMBER_RE).fill_null(False)).select("row", cand=stripped),
+                         "cand").select("row", "kind")
+    rest = df.filter(~stripped.str.contains(WHOLE_NUMBER_RE).fill_null(True) & pl.col("s").str.contains(HAS_LONG_NUMBER_RE))
+    out = [whole]
+    if rest.height:
+        tokens = (rest.select("row", text=pl.col("s").str.extract_all(TOKEN_RE)).explode("text")
+                  .filter(pl.col("text").str.len_bytes() >= 10).with_row_index("tok"))
+        if tokens.height:
+            spans = _spans(_groups(tokens.select("tok", "text")))
+            out.append(spans.join(tokens.select("tok", "row"), on="tok").select("row", "kind").unique())
+    return pl.concat(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pattern detectors
+# ---------------------------------------------------------------------------------------------
+
+_HAN = r"\p{Han}"
+SURNAME_RE = "(?:" + "|".join(COMPOUND_SURNAMES) + "|[" + SINGLE_SURNAMES + "])"
+_NOT_GIVEN = "电手身先女同等的在于已和及与为是户住地址号码性别年龄联系办理领取申请身份证件息签字未待补数人"
+GIVEN_RE = rf"[{_HAN}--[{_NOT_GIVEN}]]"
+NAME_CELL_RE = rf"^\s*{SURNAME_RE}{GIVEN_RE}{{1,2}}\s*$"
+_NAME_STOP_SUFFIX = r"(?:省|市|区|县|镇|乡|村|路|街|局|院|所|站|部|处|科|厅|委|会|司|厂|店|组|队|类|型|费|险|款|额|期)$"
+NAME_CONTEXT_RE = rf"(?:{'|'.join(NAME_CONTEXT_WORDS)})(?:[:：]|为|是)?\s*{SURNAME_RE}{GIVEN_RE}{{1,2}}"
+EMAIL_RE = r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+IP_RE = rf"(?:^|[^0-9A-Za-z.]){_OCTET}(?:\.{_OCTET}){{3}}(?:$|[^0-9.])"
+PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+PLATE_RE = rf"[{PLATE_PROVINCES}][A-HJ-NP-Z][·•]?[A-HJ-NP-Z0-9]{{4,5}}[0-9DF](?:$|[^A-Za-z0-9])"
+PASSPORT_RE = (r"^(?:E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8}|[DSP][0-9]{7,8}|[CW][0-9]{8}|C[A-HJ-NP-Z][0-9]{7}"
+               r"|[HM][0-9]{8}(?:[0-9]{2})?)$")
+ALNUM_RUN_RE = r"[A-Za-z0-9]+"
+_CN_NUM = "0-9一二三四五六七八九十百零〇"
+ADDRESS_RE = (rf"(?:路|街|巷|弄|胡同|道|村|里|苑|园|院|庄|屯|小区|社区|大厦|公寓|花园)[{_CN_NUM}]+(?:-[0-9]+)?"
+              rf"(?:号|弄|栋|幢|座|单元|室|组|楼)|[0-9]+(?:栋|幢|号楼|座)[0-9]+(?:单元)?(?:[0-9]+室)?")
+
+
+def pattern_hits(text: pl.Series) -> pl.DataFrame:
+    """(row, kind) for the regular-expression kinds in free text (names only after context words)."""
+    df = pl.DataFrame({"s": text}).with_row_index("row").lazy()
+    s = pl.col("s")
+    checks = {
+        "email": s.str.contains("@", literal=True) & s.str.contains(EMAIL_RE),
+        "ip_address": s.str.contains(".", literal=True) & s.str.contains(IP_RE),
+        "licence_plate": s.str.contains(f"[{PLATE_PROVINCES}]") & s.str.contains(PLATE_RE),
+        "address": s.str.contains("[号弄栋幢座室组楼]") & s.str.contains(ADDRESS_RE),
+        "person_name": s.str.contains("|".join(NAME_CONTEXT_WORDS)) & s.str.contains(NAME_CONTEXT_RE),
+    }
+    parts = [df.filter(expr.fill_null(False)).select("row", kind=pl.lit(kind)) for kind, expr in checks.items()]
+    # passports, permits and USCCs with letters: whole alphanumeric runs (bounded by non-alphanumerics)
+    runs = (df.filter(s.str.contains(r"[A-Z][0-9]|[0-9][A-Z]").fill_null(False))
+            .select("row", run=s.str.extract_all(ALNUM_RUN_RE)).explode("run")
+            .filter(pl.col("run").str.len_bytes().is_between(8, 18)))
+    parts.append(runs.filter(pl.col("run").str.contains(PASSPORT_RE)).select("row", kind=pl.lit("passport")))
+    run = pl.col("run")
+    parts.append(runs.filter((run.str.len_bytes() == 18) & run.str.contains("[A-Z]")
+                             & ~(run.str.contains(r"^[0-9]{17}X$") & id_shaped18(run)) & is_uscc(run))
+                 .select("row", kind=pl.lit("cn_uscc")))
+    return pl.concat(parts).collect()
+
+
+def name_cells(text: pl.Series) -> pl.Series:
+    """Boolean per row: the whole cell is name-shaped (surname + 1–2 given characters)."""
+    s = pl.col("s")
+    return pl.DataFrame({"s": text}).select(
+        (s.str.contains(NAME_CELL_RE) & ~s.str.strip_chars().str.contains(_NAME_STOP_SUFFIX)).fill_null(False)
+    ).to_series()
+
+
+def header_hint(name: str) -> bool:
+    """True when a column header names people (姓名, 联系人, 申请人 …)."""
+    low = name.lower()
+    return any(h in low for h in NAME_HEADER_HINTS)
+
+
+def is_name_column(header: str, flags: pl.Series, text: pl.Series) -> bool:
+    """Column-level person-name decision: header hint and ≥30 % name-shaped cells, or ≥80 % name-shaped
+    cells with high cardinality (status words and categories are few and repeat)."""
+    nonnull = int(text.drop_nulls().str.strip_chars().ne("").sum()) if text.len() else 0
+    if nonnull == 0:
+        return False
+    share = int(flags.sum()) / nonnull
+    if header_hint(header):
+        return share >= 0.3
+    if share < 0.8:
+        return False
+    distinct = text.filter(flags).n_unique()
+    return nonnull < 20 or distinct / max(1, int(flags.sum())) >= 0.3
+
+
+def detect_series(series: pl.Series, *, header: str = "", names: str = "auto") -> pl.DataFrame:
+    """All (row, kind) detections in one column. ``names``: ``auto`` (column-level decision), ``cells``
+    (every name-shaped cell counts), ``context`` (only names after context words)."""
+    text = as_text(series)
+    parts = [number_hits(text), pattern_hits(text)]
+    if names != "context":
+        flags = name_cells(text)
+        if names == "cells" or is_name_column(header, flags, text):
+            parts.append(pl.DataFrame({"row": pl.arange(0, text.len(), eager=True, dtype=pl.UInt32)})
+                         .filter(flags).with_columns(kind=pl.lit("person_name")))
+    parts = [p.with_columns(pl.col("row").cast(pl.UInt32)) for p in parts]
+    return pl.concat(parts)
+
+
+def findings_from_hits(field: str, hits: pl.DataFrame) -> list[Finding]:
+    """Group (row, kind) hits into findings: count of rows, first ≤20 Frictionless row numbers."""
+    if hits.height == 0:
+        return []
+    agg = (hits.lazy().group_by("kind").agg(count=pl.col("row").n_unique(),
+                                             rows=(pl.col("row").unique().bottom_k(MAX_ROWS).sort() + 2).cast(pl.Int64))
+           .sort("kind").collect())
+    return [Finding(field, k, int(c), [int(r) for r in rows], personal=k in PERSONAL_KINDS)
+            for k, c, rows in agg.iter_rows()]
+
+
+def scan_frame(frame: pl.DataFrame) -> list[Finding]:
+    """Scan every column (any dtype) for every kind. Findings name field, kind, count, rows — never values."""
+    out: list[Finding] = []
+    for name in frame.columns:
+        col = frame.get_column(name)
+        if col.dtype in (pl.Boolean, pl.Null) or col.dtype.is_float():
+            continue
+        out.extend(findings_from_hits(name, detect_series(col, header=name)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Files (CSV / XLSX) for `kaifang scan`
+# ---------------------------------------------------------------------------------------------
+
+
+def read_table(path: str | Path) -> pl.DataFrame:
+    """Read a CSV (any common encoding) or XLSX sheet as all-Utf8 columns. Raises ``SourceError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError("file not found", file=path, fix="check the path")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    raw = path.read_bytes()
+    text = _decode(raw, path)
+    try:
+        return pl.read_csv(text.encode("utf-8"), infer_schema=False, truncate_ragged_lines=False)
+    except Exception as exc:  # noqa: BLE001 — polars raises several types for malformed CSV
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise SourceError(f"not a readable CSV: {type(exc).__name__}", file=path,
+                          fix=f"save it as comma-separated UTF-8 with one header row ({_no_values(first)})") from None
+
+
+def _no_values(msg: str) -> str:
+    # parser messages may quote a line of data: keep only the reason before any quoted content
+    return msg.split("\"")[0].split("'")[0].strip().rstrip(":") or "parse error"
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    for enc in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        raise SourceError("cannot determine the text encoding", file=path, fix="save the file as UTF-8")
+    return str(best)
+
+
+def _read_xlsx(path: Path) -> pl.DataFrame:
+    try:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 — openpyxl raises zipfile/KeyError/InvalidFileException
+        raise SourceError(f"not a readable XLSX workbook: {type(exc).__name__}", file=path,
+                          fix="open and re-save it in Excel/LibreOffice as .xlsx") from None
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        wb.close()
+        return pl.DataFrame()
+    names = [str(h) if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]
+    cols: list[list[Any]] = [[] for _ in names]
+    for r in rows:
+        for i in range(len(names)):
+            v = r[i] if i < len(r) else None
+            cols[i].append(None if v is None else _cell_text(v))
+    wb.close()
+    return pl.DataFrame({n: pl.Series(n, c, dtype=pl.Utf8) for n, c in zip(names, cols)})
+
+
+def _cell_text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, _dt.datetime) and v.time() == _dt.time():
+        return v.date().isoformat()
+    return str(v)
+
+
+def scan_file(path: str | Path) -> dict[str, Any]:
+    """Scan a CSV or XLSX: ``{"file", "rows", "findings": [{"field", "kind", "count", "rows", "personal"}]}``."""
+    frame = read_table(path)
+    findings = scan_frame(frame)
+    return {"file": str(path), "rows": frame.height,
+            "findings": [f.to_dict(full=False) | {"personal": f.personal} for f in findings]}

@@ -1,0 +1,440 @@
+"""Desensitization methods, all vectorized (polars expressions / numpy), one function per method.
+
+Every method takes the column (``pl.Series``, Utf8 or typed), its parameters from the schema's
+``desensitize`` object, the field's detector ``kind`` (``pii``) and the HMAC key where needed, and
+returns the new column (``drop`` returns ``None``). Parameters are documented in docs/privacy.md.
+Error messages name the field and parameter, never a value.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import secrets
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from kaifang.errors import ConfigError
+from pipelines.privacy import detect as D
+from pipelines.privacy.kinds import COMPOUND_SURNAMES, SINGLE_SURNAMES
+
+# ---------------------------------------------------------------------------------------------
+# mask
+# ---------------------------------------------------------------------------------------------
+
+MASK_DEFAULTS: dict[str, tuple[int, int]] = {
+    "cn_resident_id": (6, 4), "cn_mobile": (3, 4), "bank_card": (6, 4), "cn_landline": (4, 2),
+    "passport": (1, 2), "licence_plate": (2, 0), "cn_uscc": (8, 0),
+}
+"""Default (keep_first, keep_last) per kind; names keep the surname, e-mail the first letter and
+domain, IPv4 the first two octets, addresses everything but house numbers."""
+
+_COMPOUND_RE = "^(?:" + "|".join(COMPOUND_SURNAMES) + ")"
+_ADDR_NUM_RE = rf"[{D._CN_NUM}]+(?:-[0-9]+)?(号|弄|栋|幢|座|单元|室|组|楼)"
+
+
+def _int_param(params: dict, name: str, default: int, field: str, lo: int = 0, hi: int = 64) -> int:
+    v = params.get(name, default)
+    if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+        raise ConfigError(f"desensitize parameter {name} must be an integer {lo}..{hi}", field=field, key=f"desensitize.{name}",
+                          fix=f"set \"{name}\": {default}")
+    return v
+
+
+def _text(series: pl.Series) -> pl.Series:
+    return D.as_text(series)
+
+
+def mask_expr(e: pl.Expr, keep_first: int | pl.Expr, keep_last: int | pl.Expr, char: str = "*") -> pl.Expr:
+    """Keep the first/last characters, replace the rest (except spaces and dashes) with ``char``.
+    Values no longer than keep_first+keep_last are masked entirely (keeping them would reveal them)."""
+    n = e.str.len_chars()
+    kf = pl.lit(keep_first) if isinstance(keep_first, int) else keep_first
+    kl = pl.lit(keep_last) if isinstance(keep_last, int) else keep_last
+    short = n <= kf + kl
+    kf = pl.when(short).then(0).otherwise(kf)
+    kl = pl.when(short).then(0).otherwise(kl)
+    mid = e.str.slice(kf, n - kf - kl).str.replace_all(r"[^ \-]", char.replace("$", "$$"))
+    return pl.concat_str([e.str.slice(0, kf), mid, e.str.slice(n - kl, kl)])
+
+
+def mask(series: pl.Series, params: dict[str, Any], *, kind: str | None, field: str) -> pl.Series:
+    """``mask``: ``keep_first``, ``keep_last``, ``char`` (default ``*``); ``free_text: true`` masks every
+    detected identifier inside the text instead of the whole value."""
+    char = params.get("char", "*")
+    if not isinstance(char, str) or len(char) != 1 or char.isalnum():
+        raise ConfigError("mask char must be one non-alphanumeric character", field=field, key="desensitize.char",
+                          fix="use \"*\"")
+    if params.get("free_text"):
+        return mask_free_text(series, char=char)
+    s = _text(series).to_frame("s")
+    c = pl.col("s")
+    if "keep_first" not in params and "keep_last" not in params and kind in ("person_name", "email", "ip_address", "address"):
+        if kind == "person_name":
+            kf = pl.when(c.str.contains(_COMPOUND_RE)).then(2).otherwise(1)
+            out = mask_expr(c.str.strip_chars(), kf, 0, char)
+        elif kind == "email":
+            out = c.str.replace_all(r"([A-Za-z0-9])[A-Za-z0-9._%+\-]*@", f"${{1}}{char * 3}@")
+        elif kind == "ip_address":
+            out = c.str.replace_all(r"((?:[0-9]{1,3}\.){2})[0-9]{1,3}\.[0-9]{1,3}", f"${{1}}{char}.{char}")
+        else:
+            out = c.str.replace_all(_ADDR_NUM_RE, f"{char}${{1}}").str.replace_all("[0-9]", char)
+        return s.select(out.alias(series.name)).to_series()
+    dkf, dkl = MASK_DEFAULTS.get(kind or "", (0, 0))
+    kf = _int_param(params, "keep_first", dkf, field)
+    kl = _int_param(params, "keep_last", dkl, field)
+    return s.select(mask_expr(c.str.strip_chars(), kf, kl, char).alias(series.name)).to_series()
+
+
+def _span_keep(kind: pl.Expr, nd: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(keep_first, keep_last) digits for a number found in free text."""
+    kf = (pl.when(kind == "cn_mobile").then(nd - 8).when(kind == "cn_landline").then(3)
+          .when(kind == "cn_uscc").then(nd).otherwise(6))
+    kl = pl.when(kind == "cn_landline").then(2).when(kind == "cn_uscc").then(0).otherwise(4)
+    return kf, kl
+
+
+def _mask_numbers_in_text(text: pl.Series, char: str) -> pl.Series:
+    """Mask every validated number inside free text (separators kept); other characters untouched."""
+    df = pl.DataFrame({"s": text}).with_row_index("row")
+    rest = df.filter(pl.col("s").str.contains(D.HAS_LONG_NUMBER_RE).fill_null(False))
+    if rest.height == 0:
+        return text
+    pieces = (rest.select("row", piece=pl.col("s").str.extract_all(D.PIECE_RE))
+              .with_columns(pidx=pl.int_ranges(0, pl.col("piece").list.len())).explode("piece", "pidx")
+              .with_row_index("tok"))
+    tokens = pieces.filter(pl.col("piece").str.contains("^[0-9]") & (pl.col("piece").str.len_bytes() >= 10)).select(
+        "tok", text="piece")
+    if tokens.height == 0:
+        return text
+    groups = D._groups(tokens)
+    spans = D._spans(groups)
+    if spans.height == 0:
+        return text
+    glen = groups.select("tok", "g", glen=pl.col("digits").str.len_bytes().cast(pl.Int64))
+    spans = spans.with_columns(pl.col("nd").cast(pl.Int64), pl.col("g0").cast(pl.Int64))
+    cover = (spans.with_row_index("sid").with_columns(j=pl.int_ranges(0, pl.col("L"))).explode("j")
+             .with_columns(g=pl.col("g0") + pl.col("j"))
+             .join(glen, on=["tok", "g"])
+             .sort("sid", "j")
+             .with_columns(off=(pl.col("glen").cum_sum().over("sid") - pl.col("glen")))
+             .sort("nd").group_by("tok", "g").agg(pl.all().last()))
+    kf, kl = _span_keep(pl.col("kind"), pl.col("nd"))
+    head = (kf - pl.col("off")).clip(0, pl.col("glen"))
+    tail = (pl.col("off") + pl.col("glen") - (pl.col("nd") - kl)).clip(0, pl.col("glen"))
+    tail = pl.min_horizontal(tail, pl.col("glen") - head)
+    cover = cover.with_columns(head=head, tail=tail).select("tok", "g", "head", "tail")
+    d = pl.col("digits")
+    dl = d.str.len_bytes().cast(pl.Int64)
+    rebuilt = (groups.join(cover, on=["tok", "g"], how="left")
+               .with_columns(pl.col("head").cast(pl.Int64).fill_null(dl), pl.col("tail").cast(pl.Int64).fill_null(0))
+               .with_columns(new=pl.concat_str([
+                   d.str.slice(0, pl.col("head")),
+                   pl.lit("").str.pad_end(dl - pl.col("head") - pl.col("tail"), char),
+                   d.str.slice(dl - pl.col("tail"), pl.col("tail")),
+                   pl.col("raw").str.slice(d.str.len_chars()),
+               ]))
+               .sort("tok", "g").group_by("tok", maintain_order=True).agg(pl.col("new").str.join("")))
+    merged = (pieces.join(rebuilt, on="tok", how="left").sort("row", "pidx")
+              .group_by("row", maintain_order=True).agg(pl.coalesce("new", "piece").str.join("").alias("s")))
+    idx = merged.get_column("row").cast(pl.Int64).to_numpy()
+    return text.scatter(idx, merged.get_column("s"))
+
+
+def _mask_patterns_in_text(text: pl.Series, char: str) -> pl.Series:
+    c = pl.col("s")
+    stars = char * 3
+    exprs = (
+        c.str.replace_all(r"([A-Za-z0-9])[A-Za-z0-9._%+\-]*@", f"${{1}}{stars}@")
+         .str.replace_all(r"((?:[0-9]{1,3}\.){2})[0-9]{1,3}\.[0-9]{1,3}", f"${{1}}{char}.{char}")
+         .str.replace_all(rf"([{D.PLATE_PROVINCES}][A-HJ-NP-Z][·•]?)[A-HJ-NP-Z0-9]{{3}}", f"${{1}}{stars}")
+         .str.replace_all(r"([EGDSPCWHM][A-HJ-NP-Z]?)[0-9]{5,8}([0-9]{2})", f"${{1}}{char * 5}${{2}}")
+         .str.replace_all(_ADDR_NUM_RE, f"{char}${{1}}")
+         .str.replace_all(rf"((?:{'|'.join(D.NAME_CONTEXT_WORDS)})(?:[:：]|为|是)?\s*{D.SURNAME_RE}){D.GIVEN_RE}{{1,2}}",
+                          f"${{1}}{char * 2}")
+    )
+    return text.to_frame("s").select(exprs).to_series()
+
+
+def mask_free_text(series: pl.Series, *, char: str = "*") -> pl.Series:
+    """Mask every detected identifier inside free text, repeating until a re-scan finds none (≤3 passes).
+    Rows with findings come back normalized (full-width digits → ASCII); other rows are unchanged."""
+    name = series.name
+    text = _text(series)
+    original = series if series.dtype == pl.Utf8 else series.cast(pl.Utf8)
+    for _ in range(3):
+        text = _mask_patterns_in_text(_mask_numbers_in_text(text, char), char)
+        left = D.detect_series(text, names="context")
+        left = left.filter(pl.col("kind") != "cn_uscc")
+        if left.height == 0:
+            break
+    changed = pl.DataFrame({"a": text, "b": D.as_text(original)}).select(pl.col("a") != pl.col("b")).to_series().fill_null(False)
+    return pl.DataFrame({"t": text, "o": original, "c": changed}).select(
+        pl.when(pl.col("c")).then(pl.col("t")).otherwise(pl.col("o")).alias(name)).to_series()
+
+
+# ---------------------------------------------------------------------------------------------
+# pseudonymize
+# ---------------------------------------------------------------------------------------------
+
+_HEX = list("0123456789abcdef")
+_LETTERS = list("abcdefghijklmnop")
+
+
+def canonical(series: pl.Series, kind: str | None) -> pl.Series:
+    """The value as hashed: normalized, separators removed for numbers, ``x`` → ``X``, no +86/0086."""
+    t = _text(series).to_frame("s")
+    c = pl.col("s").str.strip_chars()
+    if kind in ("cn_resident_id", "cn_mobile", "cn_landline", "bank_card", "cn_uscc", "passport"):
+        c = c.str.replace_all(r"[ \-()+]", "").str.to_uppercase()
+        if kind == "cn_mobile":
+            c = c.str.replace(r"^(?:0086|86)(1[3-9][0-9]{9})$", "${1}")
+    elif kind == "email":
+        c = c.str.to_lowercase()
+    return t.select(c.alias(series.name)).to_series()
+
+
+def key_text(key: bytes | None, field: str, env: str = "KAIFANG_HMAC_KEY") -> str:
+    """Check and convert the HMAC key (never printed). Missing or short → ConfigError."""
+    if not key:
+        raise ConfigError("pseudonymize needs an HMAC key and none was given", field=field,
+                          fix=f"set the environment variable {env} to a secret of at least 16 bytes (never a default key)")
+    if len(key) < 16:
+        raise ConfigError("the HMAC key is shorter than 16 bytes", field=field,
+                          fix=f"set {env} to a longer random secret, e.g. `openssl rand -hex 32`")
+    try:
+        return key.decode("utf-8")
+    except UnicodeDecodeError:
+        return key.hex()
+
+
+def hmac_hex(series: pl.Series, key: str) -> pl.Series:
+    """HMAC-SHA256 hex digest per value (compiled: polars-hash)."""
+    import polars_hash  # noqa: F401 — registers the .chash namespace
+
+    return series.to_frame("s").select(pl.col("s").chash.hmac_sha256(key=key)).to_series()
+
+
+def pseudonymize(series: pl.Series, params: dict[str, Any], *, kind: str | None, key: bytes | None, field: str) -> pl.Series:
+    """``pseudonymize``: keyed HMAC-SHA256 of the canonical value, ``length`` (default 16, 8..64) letters
+    ``a``–``p`` (hex digits spelled as letters, so a pseudonym never looks like a number)."""
+    length = _int_param(params, "length", 16, field, 8, 64)
+    k = key_text(key, field)
+    digest = hmac_hex(canonical(series, kind), k)
+    return digest.to_frame("h").select(
+        pl.col("h").str.slice(0, length).str.replace_many(_HEX, _LETTERS).alias(series.name)).to_series()
+
+
+# ---------------------------------------------------------------------------------------------
+# surrogate
+# ---------------------------------------------------------------------------------------------
+
+_SURROGATE_KINDS = ("cn_resident_id", "cn_mobile", "bank_card", "person_name")
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚英华建国文辉玉萍红林俊峰婷雪梅琳晨宇浩然子涵欣怡佳豪思雨梓轩一诺"
+
+
+def _rng() -> np.random.Generator:
+    return np.random.default_rng(secrets.randbits(128))
+
+
+def _digits_str(arr: np.ndarray, width: int) -> pl.Series:
+    return pl.Series(arr.astype(np.int64)).cast(pl.Utf8).str.zfill(width)
+
+
+def id_check_char(first17: pl.Expr) -> pl.Expr:
+    b = first17.cast(pl.Binary)
+    total = pl.sum_horizontal([D._digit(b, i) * w for i, w in enumerate(D._ID_WEIGHTS)])
+    v = (12 - total % 11) % 11
+    return pl.when(v == 10).then(pl.lit("X")).otherwise(v.cast(pl.Utf8))
+
+
+def luhn_digit(body: pl.Expr) -> pl.Expr:
+    """Check digit that makes ``body`` + digit pass Luhn."""
+    full = body + "0"
+    b = full.cast(pl.Binary)
+    n = full.str.len_bytes().cast(pl.Int32)
+    parts = []
+    for i in range(19):
+        x = D._digit(b, i).fill_null(0)
+        parts.append(pl.when((n - i) % 2 == 0).then(x * 2 - pl.when(x >= 5).then(9).otherwise(0)).otherwise(x))
+    return ((10 - pl.sum_horizontal(parts) % 10) % 10).cast(pl.Utf8)
+
+
+def surrogate(series: pl.Series, params: dict[str, Any], *, kind: str | None, field: str) -> pl.Series:
+    """``surrogate``: a random fake of the same kind that passes its checksum and differs from the original.
+    ID: ``keep_region`` (default true), ``keep_birth_year`` (default true); mobile: ``keep_prefix``
+    (default 3); card: ``keep_bin`` (default 6); person_name: random surname + given name."""
+    if kind not in _SURROGATE_KINDS:
+        raise ConfigError(f"surrogate supports pii kinds {', '.join(_SURROGATE_KINDS)}", field=field, key="pii",
+                          fix="set \"pii\" to one of them, or use mask/pseudonymize for this field")
+    n = series.len()
+    orig = canonical(series, kind)
+    rng = _rng()
+    out = _surrogate_once(orig, kind, params, rng, field)
+    for _ in range(10):
+        same = (out == orig).fill_null(False)
+        if not same.any():
+            break
+        redo = _surrogate_once(orig, kind, params, rng, field)
+        out = pl.select(pl.when(pl.lit(same)).then(pl.lit(redo)).otherwise(pl.lit(out))).to_series()
+    else:
+        raise ConfigError("could not draw surrogates different from the originals", field=field,
+                          fix="widen the surrogate (e.g. keep_region: false)")
+    if n == 0:
+        return pl.Series(series.name, [], dtype=pl.Utf8)
+    return pl.select(pl.when(pl.lit(series).is_null()).then(None).otherwise(pl.lit(out)).alias(series.name)).to_series()
+
+
+def _surrogate_once(orig: pl.Series, kind: str, params: dict, rng: np.random.Generator, field: str) -> pl.Series:
+    n = orig.len()
+    o = pl.col("o")
+    df = pl.DataFrame({"o": orig})
+    if kind == "cn_resident_id":
+        keep_region = params.get("keep_region", True)
+        keep_year = params.get("keep_birth_year", True)
+        regions = pl.Series(np.array(["110101", "310101", "440106", "510104", "330102", "420102", "320102", "370102"])[
+            rng.integers(0, 8, n)])
+        years = _digits_str(rng.integers(1940, 2006, n), 4)
+        df = df.with_columns(
+            region=pl.when(pl.lit(bool(keep_region)) & o.str.contains(r"^[1-9][0-9]{5}")).then(o.str.slice(0, 6)).otherwise(pl.lit(regions)),
+            year=pl.when(pl.lit(bool(keep_year)) & o.str.slice(6, 4).str.contains(r"^(?:19|20)[0-9]{2}$")).then(o.str.slice(6, 4)).otherwise(pl.lit(years)),
+            md=pl.lit(_digits_str(rng.integers(1, 13, n), 2)) + pl.lit(_digits_str(rng.integers(1, 29, n), 2)),
+            seq=pl.lit(_digits_str(rng.integers(0, 1000, n), 3)),
+        ).with_columns(first17=pl.concat_str(["region", "year", "md", "seq"]))
+        return df.select(pl.col("first17") + id_check_char(pl.col("first17"))).to_series()
+    if kind == "cn_mobile":
+        kp = _int_param(params, "keep_prefix", 3, field, 0, 3)
+        prefix = pl.Series(np.array(["138", "139", "150", "186", "177", "135"])[rng.integers(0, 6, n)])
+        df = df.with_columns(p=pl.when(o.str.contains(D.MOBILE_RE) & pl.lit(kp == 3)).then(o.str.slice(0, 3)).otherwise(pl.lit(prefix)))
+        return df.select(pl.col("p") + pl.lit(_digits_str(rng.integers(0, 10**8, n), 8))).to_series()
+    if kind == "bank_card":
+        kb = _int_param(params, "keep_bin", 6, field, 0, 6)
+        ln = df.select(o.str.len_bytes().clip(16, 19).fill_null(16)).to_series().to_numpy()
+        body_rand = pl.Series([format(int(x), "018d") for x in rng.integers(0, 10**18, n, dtype=np.int64)]) if n else pl.Series([], dtype=pl.Utf8)
+        df = df.with_columns(
+            bin=pl.when(o.str.contains(r"^[0-9]{13,19}$") & pl.lit(kb > 0)).then(o.str.slice(0, kb)).otherwise(pl.lit("622202")),
+            r=pl.lit(body_rand), ln=pl.lit(pl.Series(ln)))
+        df = df.with_columns(body=pl.col("bin") + pl.col("r").str.slice(0, pl.col("ln") - 1 - pl.col("bin").str.len_bytes()))
+        return df.select(pl.col("body") + luhn_digit(pl.col("body"))).to_series()
+    # person_name
+    surnames = np.array(list(SINGLE_SURNAMES[:100]))
+    given = np.array(list(_GIVEN))
+    two = rng.random(n) < 0.6
+    g = given[rng.integers(0, len(given), n)]
+    g2 = np.where(two, given[rng.integers(0, len(given), n)], "")
+    return pl.Series(np.char.add(np.char.add(surnames[rng.integers(0, len(surnames), n)], g), g2))
+
+
+# ---------------------------------------------------------------------------------------------
+# generalize
+# ---------------------------------------------------------------------------------------------
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
+ADDRESS_LEVELS_RE = r"^(.*?(?:省|自治区|特别行政区))?(.*?(?:市|自治州|盟|地区))?(.*?(?:区|县|旗|市))?"
+
+
+def _as_date(series: pl.Series) -> pl.Expr:
+    c = pl.col("s")
+    if series.dtype == pl.Date:
+        return c
+    if series.dtype == pl.Datetime:
+        return c.dt.date()
+    t = c.cast(pl.Utf8).str.strip_chars()
+    return pl.coalesce([t.str.to_date(f, strict=False) for f in _DATE_FORMATS])
+
+
+def _as_number(series: pl.Series) -> pl.Expr:
+    c = pl.col("s")
+    if series.dtype.is_numeric():
+        return c.cast(pl.Float64)
+    return c.cast(pl.Utf8).str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False)
+
+
+def _fmt_num(e: pl.Expr) -> pl.Expr:
+    return pl.when(e == e.round(0)).then(e.cast(pl.Int64).cast(pl.Utf8)).otherwise(e.cast(pl.Utf8))
+
+
+def generalize(series: pl.Series, params: dict[str, Any], *, kind: str | None, field: str) -> pl.Series:
+    """``generalize``: ``to`` = month | year | decade | age_band (``band`` 10, ``as_of`` ISO date) |
+    district | city | province (addresses or region codes) | prefix (``length``) | range (``width``) |
+    round (``base``). Values that cannot be generalized become null (suppressed)."""
+    to = params.get("to")
+    df = series.to_frame("s")
+    c = pl.col("s")
+    if to in ("month", "year", "decade"):
+        d = _as_date(series)
+        out = {"month": d.dt.strftime("%Y-%m"), "year": d.dt.year().cast(pl.Utf8),
+               "decade": pl.concat_str([(d.dt.year() // 10 * 10).cast(pl.Utf8), pl.lit("s")])}[to]
+    elif to == "age_band":
+        band = _int_param(params, "band", 10, field, 1, 100)
+        as_of = params.get("as_of") or _dt.date.today().isoformat()
+        try:
+            ref = _dt.date.fromisoformat(str(as_of))
+        except ValueError:
+            raise ConfigError("age_band as_of must be an ISO date", field=field, key="desensitize.as_of",
+                              fix="write e.g. \"as_of\": \"2024-12-31\"") from None
+        d = _as_date(series)
+        age = (pl.lit(ref.year) - d.dt.year() - ((pl.lit(ref.month * 100 + ref.day) < d.dt.month().cast(pl.Int32) * 100 + d.dt.day()).cast(pl.Int32)))
+        lo = age // band * band
+        out = pl.when(age >= 0).then(pl.concat_str([lo.cast(pl.Utf8), pl.lit("-"), (lo + band - 1).cast(pl.Utf8)]))
+    elif to in ("district", "city", "province"):
+        t = c.cast(pl.Utf8).str.strip_chars()
+        is_code = t.str.contains(r"^[1-9][0-9]{5}(?:[0-9]{3}|[0-9]{6})?$")
+        code = {"district": t.str.slice(0, 6), "city": t.str.slice(0, 4) + "00", "province": t.str.slice(0, 2) + "0000"}[to]
+        g = D.as_text(series).to_frame("s").select(t.str.extract_groups(ADDRESS_LEVELS_RE)).to_series()
+        df = df.with_columns(g=g)
+        p, ci, di = (pl.col("g").struct.field(x) for x in ("1", "2", "3"))
+        if to == "district":
+            addr = pl.when(di.is_not_null()).then(pl.concat_str([p.fill_null(""), ci.fill_null(""), di]))
+        elif to == "city":
+            addr = pl.when(ci.is_not_null()).then(pl.concat_str([p.fill_null(""), ci]))
+        else:
+            addr = pl.when(p.is_not_null()).then(p).otherwise(ci)
+        out = pl.when(is_code).then(code).otherwise(addr)
+    elif to == "prefix":
+        ln = _int_param(params, "length", 3, field, 1, 64)
+        out = c.cast(pl.Utf8).str.slice(0, ln)
+    elif to in ("range", "round"):
+        x = _as_number(series)
+        if to == "range":
+            width = params.get("width", 10)
+            if not isinstance(width, (int, float)) or width <= 0:
+                raise ConfigError("range width must be a positive number", field=field, key="desensitize.width", fix="set \"width\": 1000")
+            lo = (x / width).floor() * width
+            out = pl.concat_str([_fmt_num(lo), pl.lit("-"), _fmt_num(lo + width)])
+        else:
+            base = params.get("base", 10)
+            if not isinstance(base, (int, float)) or base <= 0:
+                raise ConfigError("round base must be a positive number", field=field, key="desensitize.base", fix="set \"base\": 100")
+            out = _fmt_num((x / base).round(0) * base)
+    else:
+        raise ConfigError(f"unknown generalize target {to!r}", field=field, key="desensitize.to",
+                          fix="use month, year, decade, age_band, district, city, province, prefix, range or round")
+    return df.select(out.alias(series.name)).to_series()
+
+
+def suppress(series: pl.Series) -> pl.Series:
+    """``suppress``: every value becomes null (the column stays)."""
+    return pl.Series(series.name, [None] * series.len(), dtype=series.dtype if series.dtype != pl.Null else pl.Utf8)
+
+
+def apply_method(series: pl.Series, method: str, params: dict[str, Any], *, kind: str | None, key: bytes | None,
+                 field: str) -> pl.Series | None:
+    """Dispatch one field's declared method. ``drop`` → None; ``keep`` → unchanged."""
+    if method == "mask":
+        return mask(series, params, kind=kind, field=field)
+    if method == "pseudonymize":
+        return pseudonymize(series, params, kind=kind, key=key, field=field)
+    if method == "surrogate":
+        return surrogate(series, params, kind=kind, field=field)
+    if method == "generalize":
+        return generalize(series, params, kind=kind, field=field)
+    if method == "suppress":
+        return suppress(series)
+    if method == "drop":
+        return None
+    if method == "keep":
+        return series
+    raise ConfigError(f"unknown desensitize method {method!r}", field=field, key="desensitize.method",
+                      fix="use mask, pseudonymize, surrogate, generalize, suppress, drop or keep")

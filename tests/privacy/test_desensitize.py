@@ -1,0 +1,126 @@
+"""The desensitize stage end to end: fail-closed policies, gates, record, verification."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from kaifang.errors import ConfigError, GateBlocked
+from pipelines.privacy import classify as C
+from pipelines.privacy import desensitize as DS
+from pipelines.privacy.disclosure import DisclosureSettings
+
+KEY = b"flow-test-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def frame() -> pl.DataFrame:
+    from pipelines import synth
+
+    return synth.social_security_frame(3000, 11)
+
+
+def schema(**override) -> dict:
+    fields = [
+        {"name": "record_id", "type": "string", "sensitivity": "public"},
+        {"name": "person_id", "type": "string", "sensitivity": "direct-identifier", "pii": "cn_resident_id", "desensitize": {"method": "pseudonymize"}},
+        {"name": "name", "type": "string", "sensitivity": "direct-identifier", "pii": "person_name", "desensitize": {"method": "mask"}},
+        {"name": "sex", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "keep"}},
+        {"name": "birth_date", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "generalize", "to": "year"}},
+        {"name": "mobile", "type": "string", "sensitivity": "direct-identifier", "pii": "cn_mobile", "desensitize": {"method": "mask"}},
+        {"name": "bank_card", "type": "string", "sensitivity": "sensitive-personal", "pii": "bank_card", "desensitize": {"method": "surrogate"}},
+        {"name": "address", "type": "string", "sensitivity": "personal", "pii": "address", "desensitize": {"method": "generalize", "to": "district"}},
+        {"name": "district_code", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "keep"}},
+        {"name": "street_code", "type": "string", "sensitivity": "quasi-identifier"},
+        {"name": "insurance_type", "type": "string", "sensitivity": "public"},
+        {"name": "benefit_month", "type": "string", "sensitivity": "public"},
+        {"name": "amount", "type": "string", "sensitivity": "public"},
+        {"name": "paid_date", "type": "string", "sensitivity": "public"},
+        {"name": "status", "type": "string"},
+        {"name": "remarks", "type": "string", "sensitivity": "personal", "desensitize": {"method": "mask", "free_text": True}},
+    ]
+    for f in fields:
+        if f["name"] in override:
+            f.update(override[f["name"]])
+    return {"fields": fields}
+
+
+def test_apply_microdata_end_to_end(frame):
+    out, record = DS.apply(frame, schema(), {"kind": "microdata", "k": 5}, key=KEY)
+    rec = record.to_dict()
+    # fail closed: no sensitivity → personal without a method → dropped; non-public without method → dropped
+    assert "status" not in out.columns and "street_code" not in out.columns
+    assert {p["type"] for p in rec["problems"]} >= {"missing-sensitivity", "missing-desensitize"}
+    assert rec["k_achieved"] >= 5 and rec["steps"]["5_verification"]["passed"]
+    assert out.group_by(["sex", "birth_date", "district_code"]).len().get_column("len").min() >= 5
+    # nothing personal left: every original ID, mobile and card string is absent from the published CSV
+    text = out.write_csv() + json.dumps(rec, ensure_ascii=False)
+    for col in ("person_id", "mobile", "bank_card"):
+        leaked = [v for v in frame.get_column(col).to_list() if v in text]
+        assert leaked == [], col
+    assert KEY.decode() not in text
+    methods = {a["field"]: (a["method"], a["params"]) for a in rec["steps"]["3_deidentification"]}
+    assert methods["birth_date"] == ("generalize", {"to": "year"}) and methods["status"][0] == "drop"
+    assert rec["steps"]["2_identifiers"] and all("values" not in f for f in rec["steps"]["2_identifiers"])
+
+
+def test_public_field_with_personal_data_blocks_without_values(frame):
+    s = schema(record_id={"name": "record_id"}, amount={})
+    leaky = frame.with_columns(amount=pl.col("mobile"))
+    with pytest.raises(GateBlocked) as exc:
+        DS.apply(leaky, s, None, key=KEY)
+    msg = exc.value.render()
+    assert "amount" in msg and "cn_mobile" in msg
+    assert not any(v in msg for v in frame.get_column("mobile").head(50).to_list())
+    assert exc.value.record["steps"]["5_verification"]["passed"] is False
+
+
+def test_findings_mark_blocking_only_for_public_fields(frame):
+    findings = C.classify(frame.head(200).with_columns(amount=pl.col("person_id")), schema())
+    block = C.blocking(findings)
+    assert [(f.field, f.kind) for f in block] == [("amount", "cn_resident_id")]
+    assert block[0].rows[:3] == [2, 3, 4]
+
+
+def test_surviving_personal_value_blocks_release(frame):
+    # a quasi-identifier kept as is that actually holds mobiles survives desensitization → blocked
+    leaky = frame.head(300).with_columns(district_code=pl.col("mobile"))
+    with pytest.raises(GateBlocked, match="survived") as exc:
+        DS.apply(leaky, schema(), None, key=KEY)
+    assert exc.value.context["fields"] == "district_code"
+
+
+def test_missing_key_for_pseudonymize_is_terminal(frame):
+    with pytest.raises(ConfigError, match="KAIFANG_HMAC_KEY"):
+        DS.apply(frame.head(10), schema(), None, key=None)
+
+
+def test_extra_columns_are_dropped_and_reported(frame):
+    out, record = DS.apply(frame.head(50).with_columns(secret=pl.lit("x")), schema(), None, key=KEY)
+    assert "secret" not in out.columns
+    assert any(p.fieldName == "secret" for p in record.problems)
+
+
+def test_typed_frame_after_quality_casting(frame):
+    typed = frame.head(500).with_columns(pl.col("birth_date").str.to_date(), pl.col("amount").cast(pl.Float64),
+                                          pl.col("paid_date").str.to_date())
+    s = schema(birth_date={"type": "date"}, amount={"type": "number"}, paid_date={"type": "date"})
+    out, record = DS.apply(typed, s, None, key=KEY)
+    assert out.get_column("birth_date").dtype == pl.Utf8 and out.get_column("birth_date").str.len_chars().max() == 4
+    assert out.get_column("amount").dtype == pl.Float64
+
+
+def test_aggregate_release_with_previous(frame):
+    agg = (frame.group_by("district_code", "insurance_type").agg(n=pl.len()).sort("district_code", "insurance_type"))
+    s = {"fields": [{"name": "district_code", "type": "string", "sensitivity": "public"},
+                    {"name": "insurance_type", "type": "string", "sensitivity": "public"},
+                    {"name": "n", "type": "integer", "sensitivity": "public"}]}
+    settings = DisclosureSettings(kind="aggregate", threshold=10, dimensions=["district_code", "insurance_type"], counts=["n"])
+    out, record = DS.apply(agg, s, settings, key=None)
+    assert not any(v is not None and 1 <= v <= 9 for v in out.get_column("n").to_list())
+    assert record.to_dict()["cells_suppressed"] == out.get_column("n").null_count()
+    out2, rec2 = DS.apply(agg.with_columns(n=pl.col("n") + 2), s, {"id": "ds", "disclosure": settings.model_dump()},
+                          key=None, previous=out)
+    assert rec2.dataset == "ds" and rec2.control["columns"]["n"]["differencing"] > 0
