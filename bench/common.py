@@ -72,7 +72,12 @@ def run_cmd(cmd: list[str], env: dict | None = None) -> Measure:
     if proc.returncode:
         raise RuntimeError(f"benchmark step failed (exit {proc.returncode}, {' '.join(cmd[:4])}…): {stderr[-2000:]}")
     last: dict = {}
-    for line in reversed(stdout.splitlines()):
+    if '\n{' in '\n' + stdout:  # a pretty-printed JSON document at the end of the output
+        try:
+            last = json.loads(stdout[('\n' + stdout).rindex('\n{'):])
+        except ValueError:
+            last = {}
+    for line in reversed(stdout.splitlines() if not last else []):
         if line.startswith("{"):
             try:
                 last = json.loads(line)

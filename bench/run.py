@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.common import BENCH_DIR, machine_info, sizes_from_env
 
-SECTIONS = ["portal_bench", "extract_bench", "quality_bench", "privacy_bench", "e2e_bench", "publish_bench", "datastore_bench"]
+SECTIONS = ["portal_bench", "extract_bench", "quality_bench", "privacy_bench", "e2e_bench", "catalog_bench", "publish_bench", "datastore_bench"]
 
 
 def _table(rows: list[dict]) -> str:

