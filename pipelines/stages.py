@@ -129,11 +129,11 @@ def hmac_key(settings: Settings) -> bytes | None:
 
 
 @sanitized("desensitize")
-def desensitize(dataset, frame, settings: Settings, previous=None):
+def desensitize(dataset, frame, settings: Settings, previous=None, findings=None):
     """Apply each field's declared method and disclosure control; re-scan; return frame + record."""
     from pipelines.privacy.desensitize import apply
 
-    return apply(frame, dataset.schema, dataset.descriptor.disclosure, key=hmac_key(settings), previous=previous)
+    return apply(frame, dataset.schema, dataset.descriptor, key=hmac_key(settings), previous=previous, findings=findings)
 
 
 @sanitized("bundle")
@@ -208,7 +208,7 @@ def run_pipeline(
         outcome.quality_score = round(float(quality.score), 1)
         findings = call(classify, dataset, quality.frame)
         previous = previous_release_frame(dataset, settings) if publish_release else None
-        frame, deid = call(desensitize, dataset, quality.frame, settings, previous)
+        frame, deid = call(desensitize, dataset, quality.frame, settings, previous, findings)
         outcome.findings_handled = sum(f.count for f in findings if getattr(f, "kind", None) != "cn_uscc")
         bundle = call(build_bundle, dataset, frame, quality, deid, extraction, settings, out_dir)
     except GateBlocked as exc:

@@ -45,24 +45,24 @@ def classify(frame: pl.DataFrame, schema: dict[str, Any] | None, *, sample_rows:
     field declared public.
     """
     fields = schema_fields(schema)
-    out: list[Finding] = []
-    for name in frame.columns:
+
+    def one(name: str) -> list[Finding]:
         f = fields.get(name)
         col = frame.get_column(name)
-        if col.dtype in (pl.Boolean, pl.Null) or col.dtype.is_float():
-            continue
         names = "cells" if f is not None and f.get("pii") == "person_name" else "auto"
         note = None
         if not _full_scan(f) and col.len() > sample_rows:
             col = col.head(sample_rows)
             note = f"classified on the first {sample_rows} rows (the declared method replaces every value)"
-        hits = D.detect_series(col, header=name, names=names)
-        for finding in D.findings_from_hits(name, hits):
+        found = D.findings_from_hits(name, D.detect_series(col, header=name, names=names))
+        for finding in found:
             finding.declared = f.get("sensitivity") if f else None
             finding.note = note
             finding.blocking = finding.personal and finding.declared == "public"
-            out.append(finding)
-    return out
+        return found
+
+    columns = [n for n in frame.columns if D.scannable(frame.get_column(n))]
+    return [f for fs in D.map_columns(one, columns) for f in fs]
 
 
 def inferred_kind(findings: list[Finding], field: str) -> str | None:

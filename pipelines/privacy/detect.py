@@ -17,6 +17,7 @@ Everything here is polars expressions over whole columns: no Python loop over ro
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +219,7 @@ PIECE_RE = rf"{TOKEN_RE}|[^0-9]+"
 GROUP_RE = rf"[0-9]+[Xx]?{SEP}?"
 WHOLE_NUMBER_RE = r"^[0-9]{10,19}[Xx]?$"
 HAS_LONG_NUMBER_RE = rf"[0-9](?:{SEP}?[0-9]){{9}}"
+SINGLE_RUN_RE = r"^[^0-9]*[0-9]{10,19}[Xx]?(?:[^0-9 \-)Xx][^0-9]*)?$"
 MAX_GROUPS = 5
 
 
@@ -294,6 +296,14 @@ def number_hits(text: pl.Series) -> pl.DataFrame:
                          "cand").select("row", "kind")
     rest = df.filter(~stripped.str.contains(WHOLE_NUMBER_RE).fill_null(True) & pl.col("s").str.contains(HAS_LONG_NUMBER_RE))
     out = [whole]
+    # fast path 2: exactly one digit run in the cell, no separators inside it (e.g. "SS20240000001",
+    # "身份证号110101…已登记"): that run is the only candidate — same result as the token path
+    single = pl.col("s").str.contains(SINGLE_RUN_RE).fill_null(False)
+    one = rest.filter(single)
+    if one.height:
+        out.append(number_kinds(one.select("row", cand=pl.col("s").str.extract(r"([0-9]+[Xx]?)", 1)), "cand")
+                   .select("row", "kind"))
+        rest = rest.filter(~single)
     if rest.height:
         tokens = (rest.select("row", text=pl.col("s").str.extract_all(TOKEN_RE)).explode("text")
                   .filter(pl.col("text").str.len_bytes() >= 10).with_row_index("tok"))
@@ -405,15 +415,26 @@ def findings_from_hits(field: str, hits: pl.DataFrame) -> list[Finding]:
             for k, c, rows in agg.iter_rows()]
 
 
+def map_columns(fn, items: list) -> list:
+    """Run ``fn`` over columns in threads (polars releases the GIL; columns are independent)."""
+    if len(items) < 2:
+        return [fn(x) for x in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(items), os.cpu_count() or 1)) as pool:
+        return list(pool.map(fn, items))
+
+
+def scannable(col: pl.Series) -> bool:
+    """Columns that can hold identifiers (floats and booleans cannot)."""
+    return not (col.dtype in (pl.Boolean, pl.Null) or col.dtype.is_float())
+
+
 def scan_frame(frame: pl.DataFrame) -> list[Finding]:
     """Scan every column (any dtype) for every kind. Findings name field, kind, count, rows — never values."""
-    out: list[Finding] = []
-    for name in frame.columns:
-        col = frame.get_column(name)
-        if col.dtype in (pl.Boolean, pl.Null) or col.dtype.is_float():
-            continue
-        out.extend(findings_from_hits(name, detect_series(col, header=name)))
-    return out
+    names = [n for n in frame.columns if scannable(frame.get_column(n))]
+    results = map_columns(lambda n: findings_from_hits(n, detect_series(frame.get_column(n), header=n)), names)
+    return [f for fs in results for f in fs]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -234,8 +234,30 @@ _SURROGATE_KINDS = ("cn_resident_id", "cn_mobile", "bank_card", "person_name")
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚英华建国文辉玉萍红林俊峰婷雪梅琳晨宇浩然子涵欣怡佳豪思雨梓轩一诺"
 
 
-def _rng() -> np.random.Generator:
-    return np.random.default_rng(secrets.randbits(128))
+def _rng(seed: bytes | None = None) -> np.random.Generator:
+    """A fresh random generator; seeded (reproducible) when ``seed`` is given."""
+    if seed is None:
+        return np.random.default_rng(secrets.randbits(128))
+    return np.random.default_rng(int.from_bytes(seed[:16], "big"))
+
+
+def _surrogate_seed(series: pl.Series, key: bytes | None, field: str) -> bytes | None:
+    """With a key, surrogates are a keyed function of the column's content: the same input and key
+    give the same surrogates (so an unchanged dataset stays "up to date"), and without the key the
+    draw cannot be replayed. Without a key they are random on every run."""
+    if not key:
+        return None
+    import hashlib
+    import hmac
+
+    content = series.cast(pl.Utf8).hash(seed=0).to_numpy().tobytes()
+    return hmac.new(key, field.encode() + b"\0" + hashlib.sha256(content).digest(), hashlib.sha256).digest()
+
+
+def _random_digits(rng: np.random.Generator, n: int, width: int) -> pl.Series:
+    """n random digit strings of the given width (numpy bytes → Utf8, no Python loop)."""
+    mat = rng.integers(48, 58, size=(n, width), dtype=np.uint8)
+    return pl.Series(np.ascontiguousarray(mat).view(f"S{width}").ravel()).cast(pl.Utf8) if n else pl.Series([], dtype=pl.Utf8)
 
 
 def _digits_str(arr: np.ndarray, width: int) -> pl.Series:
@@ -261,8 +283,8 @@ def luhn_digit(body: pl.Expr) -> pl.Expr:
     return ((10 - pl.sum_horizontal(parts) % 10) % 10).cast(pl.Utf8)
 
 
-def surrogate(series: pl.Series, params: dict[str, Any], *, kind: str | None, field: str) -> pl.Series:
-    """``surrogate``: a random fake of the same kind that passes its checksum and differs from the original.
+def surrogate(series: pl.Series, params: dict[str, Any], *, kind: str | None, field: str, key: bytes | None = None) -> pl.Series:
+    """``surrogate``: a random fake of the same kind that passes its checksum and equals no original value.
     ID: ``keep_region`` (default true), ``keep_birth_year`` (default true); mobile: ``keep_prefix``
     (default 3); card: ``keep_bin`` (default 6); person_name: random surname + given name."""
     if kind not in _SURROGATE_KINDS:
@@ -270,10 +292,12 @@ def surrogate(series: pl.Series, params: dict[str, Any], *, kind: str | None, fi
                           fix="set \"pii\" to one of them, or use mask/pseudonymize for this field")
     n = series.len()
     orig = canonical(series, kind)
-    rng = _rng()
+    rng = _rng(_surrogate_seed(series, key, field))
     out = _surrogate_once(orig, kind, params, rng, field)
+    originals = orig.drop_nulls().implode()
     for _ in range(10):
-        same = (out == orig).fill_null(False)
+        # never equal to the original — nor to any other original value of the column
+        same = out.is_in(originals).fill_null(False)
         if not same.any():
             break
         redo = _surrogate_once(orig, kind, params, rng, field)
@@ -311,7 +335,7 @@ def _surrogate_once(orig: pl.Series, kind: str, params: dict, rng: np.random.Gen
     if kind == "bank_card":
         kb = _int_param(params, "keep_bin", 6, field, 0, 6)
         ln = df.select(o.str.len_bytes().clip(16, 19).fill_null(16)).to_series().to_numpy()
-        body_rand = pl.Series([format(int(x), "018d") for x in rng.integers(0, 10**18, n, dtype=np.int64)]) if n else pl.Series([], dtype=pl.Utf8)
+        body_rand = _random_digits(rng, n, 18)
         df = df.with_columns(
             bin=pl.when(o.str.contains(r"^[0-9]{13,19}$") & pl.lit(kb > 0)).then(o.str.slice(0, kb)).otherwise(pl.lit("622202")),
             r=pl.lit(body_rand), ln=pl.lit(pl.Series(ln)))
@@ -427,7 +451,7 @@ def apply_method(series: pl.Series, method: str, params: dict[str, Any], *, kind
     if method == "pseudonymize":
         return pseudonymize(series, params, kind=kind, key=key, field=field)
     if method == "surrogate":
-        return surrogate(series, params, kind=kind, field=field)
+        return surrogate(series, params, kind=kind, field=field, key=key)
     if method == "generalize":
         return generalize(series, params, kind=kind, field=field)
     if method == "suppress":

@@ -14,18 +14,17 @@ from pipelines.privacy.kinds import Finding
 
 
 def residual_findings(output: pl.DataFrame, *, exempt: set[tuple[str, str]] = frozenset(),
-                      name_columns: set[str] = frozenset()) -> list[Finding]:
-    """Personal findings left in ``output`` (every row, every column), minus exempted (field, kind)."""
-    out: list[Finding] = []
-    for name in output.columns:
-        col = output.get_column(name)
-        if col.dtype in (pl.Boolean, pl.Null) or col.dtype.is_float():
-            continue
-        hits = D.detect_series(col, header=name, names="cells" if name in name_columns else "auto")
-        for f in D.findings_from_hits(name, hits):
-            if f.personal and (name, f.kind) not in exempt:
-                out.append(f)
-    return out
+                      name_columns: set[str] = frozenset(), skip: set[str] = frozenset()) -> list[Finding]:
+    """Personal findings left in ``output`` (every row, every column but ``skip``), minus exempted (field, kind).
+
+    ``skip`` is for columns proven clean already: public columns passed through unchanged, whose
+    input was scanned in full by classification (a personal finding there blocks the release)."""
+    def one(name: str) -> list[Finding]:
+        hits = D.detect_series(output.get_column(name), header=name, names="cells" if name in name_columns else "auto")
+        return [f for f in D.findings_from_hits(name, hits) if f.personal and (name, f.kind) not in exempt]
+
+    columns = [n for n in output.columns if n not in skip and D.scannable(output.get_column(n))]
+    return [f for fs in D.map_columns(one, columns) for f in fs]
 
 
 def originals_survive(original: pl.Series, published: pl.Series, kind: str | None) -> int:

@@ -124,3 +124,11 @@ def test_aggregate_release_with_previous(frame):
     out2, rec2 = DS.apply(agg.with_columns(n=pl.col("n") + 2), s, {"id": "ds", "disclosure": settings.model_dump()},
                           key=None, previous=out)
     assert rec2.dataset == "ds" and rec2.control["columns"]["n"]["differencing"] > 0
+
+
+def test_verification_counts_published_values_equal_to_any_original():
+    from pipelines.privacy import verify as V
+
+    orig = pl.Series(["13800138000", "13900139000", "13700137000"])
+    shuffled = pl.Series(["139 0013 9000", "13611112222", "+86 13800138000"])
+    assert V.originals_survive(orig, shuffled, "cn_mobile") == 2

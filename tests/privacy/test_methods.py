@@ -97,3 +97,17 @@ def test_suppress_drop_keep():
     assert run(["a"], "keep").to_list() == ["a"]
     with pytest.raises(ConfigError, match="method"):
         run(["a"], "shred")
+
+
+def test_surrogates_are_reproducible_with_a_key_and_random_without():
+    import polars as pl
+
+    from pipelines.privacy.methods import surrogate
+
+    ids = pl.Series("person_id", ["11010119900307803X", "440106198512120417", "310104197001010011"])
+    k1 = surrogate(ids, {}, kind="cn_resident_id", field="person_id", key=b"k" * 32)
+    k2 = surrogate(ids, {}, kind="cn_resident_id", field="person_id", key=b"k" * 32)
+    other = surrogate(ids, {}, kind="cn_resident_id", field="person_id", key=b"z" * 32)
+    assert k1.to_list() == k2.to_list()
+    assert k1.to_list() != other.to_list()
+    assert not set(k1.to_list()) & set(ids.to_list())
