@@ -33,6 +33,9 @@ def ensure_demo_key(settings: Settings) -> None:
 
 
 def main() -> int:
+    import os
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the summary table is the demo's output
     from flows import publish_catalog
     from kaifang.commands.pipeline import summary_table
     from pipelines.extract import demo_sources
