@@ -127,3 +127,21 @@ def check_header(header: list[str], *, source: str, line: int | None = None, she
                               source=source, sheet=sheet, line=line, column=i, same_as_column=seen[h], code="duplicate-label")
         seen[h] = i
     return labels
+
+
+def read_local_file(path_option: str, max_bytes: int, *, dataset_dir: Path, dataset: str, state_dir: Path | None,
+                    what: str = "source file", fix_size: str = "raise source.options.max_bytes or split the export") -> tuple[str, bytes]:
+    """A file source's bytes: ``${VAR}`` expanded, relative to the dataset folder, size-checked.
+    Returns the path as the steward wrote it (for messages and lineage) and the bytes."""
+    from kaifang.errors import SourceError
+
+    raw_path = Path(expand(path_option, state_dir, dataset=dataset, key="source.options.path"))
+    path = raw_path if raw_path.is_absolute() else dataset_dir / raw_path
+    shown = str(raw_path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise SourceError(f"{what} not found", fix="check source.options.path in dataset.yaml", source=shown) from None
+    if size > max_bytes:
+        raise SourceError(f"{what} is larger than max_bytes={max_bytes}", fix=fix_size, source=shown, bytes=size)
+    return shown, path.read_bytes()

@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from pydantic import Field
 
 from kaifang.errors import SourceError
-from pipelines.extract.common import Options, RawPart, Received, check_header, expand
+from pipelines.extract.common import Options, RawPart, Received, check_header, read_local_file
 
 Encoding = Literal["auto", "utf-8", "utf-8-sig", "gbk", "gb18030"]
 _DELIMS = (",", "\t", ";", "|")
@@ -46,17 +46,7 @@ class CsvOptions(CsvParseOptions):
 
 def read(options: CsvOptions, *, dataset_dir: Path, dataset: str, state_dir: Path | None = None) -> Received:
     """Read the file named by ``options.path`` and parse it."""
-    raw_path = Path(expand(options.path, state_dir, dataset=dataset, key="source.options.path"))
-    path = raw_path if raw_path.is_absolute() else dataset_dir / raw_path
-    shown = str(raw_path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise SourceError("source file not found", fix="check source.options.path in dataset.yaml", source=shown) from None
-    if size > options.max_bytes:
-        raise SourceError(f"source file is larger than max_bytes={options.max_bytes}", fix="raise source.options.max_bytes or split the export",
-                          source=shown, bytes=size)
-    data = path.read_bytes()
+    shown, data = read_local_file(options.path, options.max_bytes, dataset_dir=dataset_dir, dataset=dataset, state_dir=state_dir)
     table, details = parse_csv_bytes(data, options, source=shown)
     return Received(table=table, parts=[RawPart(shown, data)], locator=f"file:{shown}", details=details)
 

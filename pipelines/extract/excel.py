@@ -17,7 +17,7 @@ import polars as pl
 from pydantic import Field
 
 from kaifang.errors import SourceError
-from pipelines.extract.common import Options, RawPart, Received, check_header, expand, frame_from_columns, text_value
+from pipelines.extract.common import Options, RawPart, Received, check_header, read_local_file, frame_from_columns, text_value
 
 FOOTER_PREFIXES = ("注", "备注", "说明", "数据来源", "资料来源", "制表", "填报", "审核", "Note", "Source")
 
@@ -47,17 +47,8 @@ class ExcelOptions(ExcelParseOptions):
 
 
 def read(options: ExcelOptions, *, dataset_dir: Path, dataset: str, state_dir: Path | None = None) -> Received:
-    raw_path = Path(expand(options.path, state_dir, dataset=dataset, key="source.options.path"))
-    path = raw_path if raw_path.is_absolute() else dataset_dir / raw_path
-    shown = str(raw_path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise SourceError("source workbook not found", fix="check source.options.path in dataset.yaml", source=shown) from None
-    if size > options.max_bytes:
-        raise SourceError(f"workbook is larger than max_bytes={options.max_bytes}", fix="raise source.options.max_bytes",
-                          source=shown, bytes=size)
-    data = path.read_bytes()
+    shown, data = read_local_file(options.path, options.max_bytes, dataset_dir=dataset_dir, dataset=dataset, state_dir=state_dir,
+                                  what="source workbook", fix_size="raise source.options.max_bytes")
     table, details = parse_xlsx_bytes(data, options, source=shown)
     return Received(table=table, parts=[RawPart(shown, data)], locator=f"file:{shown}", details=details)
 
