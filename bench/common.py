@@ -63,8 +63,10 @@ def run_cmd(cmd: list[str], env: dict | None = None) -> Measure:
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=full_env, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak = _HwmWatcher(proc.pid)
+        _, status, _usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
+        peak.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -84,7 +86,48 @@ def run_cmd(cmd: list[str], env: dict | None = None) -> Measure:
                 break
             except ValueError:
                 pass
-    return Measure(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024, output=last)
+    return Measure(seconds=seconds, peak_rss_mb=peak.mb, output=last)
+
+
+class _HwmWatcher:
+    """The child's peak RSS from /proc/<pid>/status VmHWM, polled until it exits.
+
+    rusage's ru_maxrss is no use here: Linux carries the parent's high-water mark into children
+    across fork+exec, so every child of a large benchmark driver would report the driver's peak.
+    VmHWM belongs to the child's own address space (reset by exec) and only grows, so polling it
+    misses at most the last few milliseconds of growth.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.01):
+        import threading
+
+        self.pid, self.interval, self.kb = pid, interval, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            with open(f"/proc/{self.pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        self.kb = max(self.kb, int(line.split()[1]))
+                        return
+        except (OSError, ValueError):
+            pass
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            self._read()
+            self._done.wait(self.interval)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def mb(self) -> float:
+        return self.kb / 1024
 
 
 def floor(csv: Path) -> Measure:
