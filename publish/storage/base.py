@@ -12,6 +12,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
+from kaifang.errors import PublishConflict
+
 CHUNK = 1 << 20
 
 
@@ -47,6 +49,16 @@ class ObjectStore(ABC):
 
     #: short name used in audit records and messages
     kind: str = "store"
+
+    def _same_or_conflict(self, existing: StoredObject, sha: str, size: int) -> StoredObject:
+        """The existing object when it holds the same bytes (idempotent put); else PublishConflict."""
+        if existing.sha256 == sha and existing.bytes == size:
+            return existing
+        raise PublishConflict(
+            "object already exists with different content; release keys are write-once",
+            key=existing.key,
+            fix="a version number is never reused: retract or finish the earlier release instead of overwriting it",
+        )
 
     @abstractmethod
     def put(self, key: str, path: Path, *, sha256: str | None = None) -> StoredObject:

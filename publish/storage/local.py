@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from kaifang.errors import PublishConflict, TerminalError
+from kaifang.errors import TerminalError
 
 from .base import ObjectStore, StoredObject, check_key, sha256_file
 
@@ -96,15 +96,6 @@ class LocalStore(ObjectStore):
                 os.unlink(tmp)
         self._write_meta(key, sha, size)
         return StoredObject(key, sha, size, self.url(key), created=True)
-
-    def _same_or_conflict(self, existing: StoredObject, sha: str, size: int) -> StoredObject:
-        if existing.sha256 == sha and existing.bytes == size:
-            return existing
-        raise PublishConflict(
-            "object already exists with different content; release keys are write-once",
-            key=existing.key,
-            fix="a version number is never reused: retract or finish the earlier release instead of overwriting it",
-        )
 
     def get_bytes(self, key: str) -> bytes:
         obj = self._obj(key)

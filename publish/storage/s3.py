@@ -16,7 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, ConnectTimeoutError, ReadTimeoutError
 
-from kaifang.errors import KaifangError, PublishConflict, TerminalError, TransientError
+from kaifang.errors import KaifangError, TerminalError, TransientError
 
 from .base import ObjectStore, StoredObject, check_key, sha256_file
 
@@ -164,15 +164,6 @@ class S3Store(ObjectStore):
             except Exception:  # noqa: BLE001 - best effort cleanup
                 pass
             raise
-
-    def _same_or_conflict(self, existing: StoredObject, sha: str, size: int) -> StoredObject:
-        if existing.sha256 == sha and existing.bytes == size:
-            return existing
-        raise PublishConflict(
-            "object already exists with different content; release keys are write-once",
-            key=existing.key,
-            fix="a version number is never reused: retract or finish the earlier release instead of overwriting it",
-        )
 
     def get_bytes(self, key: str) -> bytes:
         try:
