@@ -155,14 +155,7 @@ class _Parser:
         if not c:
             raise self._error("the query ends where a term was expected")
         if c == "(":
-            self.i += 1
-            node = self._or(dfield)
-            self._ws()
-            if self._peek() != ")":
-                raise self._error("missing ')'")
-            self.i += 1
-            self._no_boost()
-            return node
+            return self._group(dfield)
         if self._peek(2) == "{!":
             raise self._error("local parameters ({!...}) are not supported")
         if c in "[{":
@@ -186,19 +179,23 @@ class _Parser:
             return self._field_value(word)
         return self._word_term(dfield, word)
 
+    def _group(self, dfield: str | None) -> Node:
+        """A parenthesized sub-query at ``(``; terms inside default to ``dfield``."""
+        self.i += 1
+        node = self._or(dfield)
+        self._ws()
+        if self._peek() != ")":
+            raise self._error("missing ')'")
+        self.i += 1
+        self._no_boost()
+        return node
+
     def _field_value(self, fname: str) -> Node:
         c = self._peek()
         if not c or c.isspace():
             raise self._error(f"field {fname!r} has no value")
         if c == "(":
-            self.i += 1
-            node = self._or(fname)
-            self._ws()
-            if self._peek() != ")":
-                raise self._error("missing ')'")
-            self.i += 1
-            self._no_boost()
-            return node
+            return self._group(fname)
         if c in "[{":
             return self._range(fname)
         if c == '"':
