@@ -16,6 +16,7 @@ import polars as pl
 from kaifang.errors import ConfigError, GateBlocked
 from kaifang.problems import Problem
 from pipelines.privacy import classify as C
+from pipelines.privacy import detect as D
 from pipelines.privacy import methods as M
 from pipelines.privacy import verify as V
 from pipelines.privacy.disclosure import DisclosureSettings, k_anonymize, suppress_aggregate
@@ -73,10 +74,10 @@ def apply(frame: pl.DataFrame, schema: dict[str, Any], disclosure: Any = None, *
     policies, problems = field_policies(schema)
     record.problems.extend(problems)
     by_name = {p.name: p for p in policies}
-    out_cols: list[pl.Series] = []
     exempt: set[tuple[str, str]] = set()
     surrogates: list[tuple[str, str | None]] = []
     name_columns: set[str] = set()
+    todo: list[tuple[str, Any, str | None]] = []
     for i, name in enumerate(frame.columns, start=1):
         p = by_name.get(name)
         if p is None:
@@ -91,15 +92,16 @@ def apply(frame: pl.DataFrame, schema: dict[str, Any], disclosure: Any = None, *
         kind = p.pii or C.inferred_kind(findings, name)
         if kind == "person_name":
             name_columns.add(name)
-        new = M.apply_method(frame.get_column(name), p.method, p.params, kind=kind, key=key, field=name)
         record.actions.append(FieldAction(name, p.sensitivity, p.method, dict(p.params), kind, p.declared,
                                           keyed=p.method == "pseudonymize"))
-        if new is None:
-            continue
         if p.method == "surrogate":
             exempt.add((name, kind))
             surrogates.append((name, kind))
-        out_cols.append(new.alias(name))
+        todo.append((name, p, kind))
+    # columns are independent: the methods run in threads (polars releases the GIL)
+    new_cols = D.map_columns(lambda t: M.apply_method(frame.get_column(t[0]), t[1].method, t[1].params, kind=t[2],
+                                                      key=key, field=t[0]), todo)
+    out_cols = [new.alias(name) for (name, _, _), new in zip(todo, new_cols) if new is not None]
     out = pl.DataFrame(out_cols) if out_cols else pl.DataFrame()
 
     # step 4: disclosure control

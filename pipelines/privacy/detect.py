@@ -21,9 +21,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from kaifang.errors import SourceError
+from pipelines.privacy import checksums as CK
 from pipelines.privacy.kinds import (
     COMPOUND_SURNAMES, MAX_ROWS, NAME_CONTEXT_WORDS, NAME_HEADER_HINTS, PERSONAL_KINDS, PROVINCE_PREFIXES,
     SINGLE_SURNAMES, Finding,
@@ -57,7 +59,6 @@ def as_text(series: pl.Series) -> pl.Series:
 # Number validators (expressions over a Utf8 column of digits, maybe a trailing X)
 # ---------------------------------------------------------------------------------------------
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _MOBILE_BODY = r"1(?:3[0-9]|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8[0-9]|9[0-35-9])[0-9]{8}"
 MOBILE_RE = rf"^(?:86|0086)?{_MOBILE_BODY}$"
 LANDLINE_RE = r"^0(?:10|2[0-9])[2-9][0-9]{6,7}$|^0[3-9][0-9]{2}[2-9][0-9]{6,7}$"
@@ -65,14 +66,9 @@ CARD_PREFIX_RE = (
     r"^(?:62[0-9]{14,17}|4[0-9]{12}(?:[0-9]{3}){0,2}|5[1-5][0-9]{14}|2[2-7][0-9]{14}|3[47][0-9]{13}"
     r"|35[0-9]{14,17}|3(?:0[0-5]|[68][0-9])[0-9]{11,13}|6(?:0|5|4[4-9])[0-9]{14,17}|9[0-9]{18})$"
 )
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_ALPHABET = CK.USCC_ALPHABET
 _USCC_RE = (r"^[1-9A-GY][1-9][0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_VALUE = {ord(c): i for i, c in enumerate(USCC_ALPHABET)}
-
-
-def _digit(b: pl.Expr, i: int) -> pl.Expr:
-    return (b.bin.get(i, null_on_oob=True).cast(pl.Int32) - 48)
+ID_SHAPE_RE = r"^[1-9][0-9]{14}(?:[0-9]{2}[0-9Xx])?$"
 
 
 def _valid_date(ymd: pl.Expr, lo: int = 1900) -> pl.Expr:
@@ -80,21 +76,13 @@ def _valid_date(ymd: pl.Expr, lo: int = 1900) -> pl.Expr:
     return d.is_not_null() & (d.dt.year() >= lo) & (d <= pl.lit(_dt.date.today()))
 
 
-# Validators take the candidate as text ``d`` and, optionally, the same candidate already cast to
-# Binary ``b`` (a materialized column: casting once instead of once per digit is ~10x faster).
+# Check characters are computed with numpy (pipelines.privacy.checksums) on the rows that passed a
+# kind's shape regex, and joined to the expression rules as a boolean column.
 
 
-def is_id18(d: pl.Expr, b: pl.Expr | None = None) -> pl.Expr:
-    """GB 11643 18-character ID: province prefix, valid birth date (1900..today), MOD 11-2 check (X/x)."""
-    b = d.cast(pl.Binary) if b is None else b
-    last = pl.when(d.str.slice(17, 1).str.to_uppercase() == "X").then(10).otherwise(_digit(b, 17))
-    total = pl.sum_horizontal([_digit(b, i) * w for i, w in enumerate(_ID_WEIGHTS)]) + last
-    return (
-        d.str.contains(r"^[1-9][0-9]{16}[0-9Xx]$")
-        & d.str.slice(0, 2).is_in(PROVINCE_PREFIXES)
-        & _valid_date(d.str.slice(6, 8))
-        & (total % 11 == 1)
-    ).fill_null(False)
+def _id18_rules(d: pl.Expr) -> pl.Expr:
+    """GB 11643 18-character ID without its check character: shape, province prefix, birth date 1900..today."""
+    return d.str.contains(r"^[1-9][0-9]{16}[0-9Xx]$") & d.str.slice(0, 2).is_in(PROVINCE_PREFIXES) & _valid_date(d.str.slice(6, 8))
 
 
 def is_id15(d: pl.Expr) -> pl.Expr:
@@ -114,44 +102,16 @@ def id_shaped18(d: pl.Expr) -> pl.Expr:
             & date.dt.year().is_between(1800, 2099))
 
 
-_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
-
-
-def luhn_ok(d: pl.Expr, b: pl.Expr | None = None) -> pl.Expr:
-    """Luhn check over up to 19 digits, read left to right (the doubled positions depend on the length)."""
-    b = d.cast(pl.Binary) if b is None else b
-    n = d.str.len_bytes().cast(pl.Int32)
-    parts = []
-    for i in range(19):
-        x = _digit(b, i).fill_null(0)
-        doubled = x * 2 - pl.when(x >= 5).then(9).otherwise(0)
-        parts.append(pl.when((n - i) % 2 == 0).then(doubled).otherwise(x))
-    return pl.sum_horizontal(parts) % 10 == 0
-
-
-def is_card(d: pl.Expr, b: pl.Expr | None = None) -> pl.Expr:
-    """Bank card: 13–19 digits, a card-network prefix/length, Luhn (before the ID/USCC precedence)."""
-    return (d.str.contains(CARD_PREFIX_RE) & luhn_ok(d, b)).fill_null(False)
-
-
-def is_mobile(d: pl.Expr) -> pl.Expr:
-    """Mainland mobile: 11 digits on an allocated 1[3-9]x prefix, optionally preceded by 86 / 0086."""
-    return d.str.contains(MOBILE_RE).fill_null(False)
-
-
-def is_landline(d: pl.Expr) -> pl.Expr:
-    """Landline: 0 + 2/3-digit area code + 7–8 digit subscriber number starting 2–9."""
-    return d.str.contains(LANDLINE_RE).fill_null(False)
-
-
-def is_uscc(s: pl.Expr, b: pl.Expr | None = None) -> pl.Expr:
-    """GB 32100 unified social credit code: 18 characters of the 31-character alphabet, MOD 31 check."""
-    b = s.cast(pl.Binary) if b is None else b
-    vals = [b.bin.get(i, null_on_oob=True).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int32)
-            for i in range(18)]
-    total = pl.sum_horizontal([v * w for v, w in zip(vals[:17], _USCC_WEIGHTS)])
-    return (s.str.contains(_USCC_RE) & s.str.slice(2, 2).is_in(PROVINCE_PREFIXES)
-            & (((31 - total % 31) % 31) == vals[17])).fill_null(False)
+def uscc_valid(values: pl.Series) -> pl.Series:
+    """GB 32100 unified social credit code: 18 characters of the 31-character alphabet, region, MOD 31 check."""
+    shaped = values.str.contains(_USCC_RE).fill_null(False)
+    out = np.zeros(values.len(), dtype=bool)
+    idx = shaped.arg_true()
+    if idx.len():
+        sub = values.gather(idx)
+        ok = sub.str.slice(2, 2).is_in(PROVINCE_PREFIXES).fill_null(False).to_numpy() & CK.uscc_check_ok(sub)
+        out[idx.to_numpy()] = ok
+    return pl.Series(values.name, out)
 
 
 KIND_PRIORITY = ("cn_resident_id", "bank_card", "cn_uscc", "cn_mobile", "cn_landline")
@@ -159,47 +119,53 @@ KIND_PRIORITY = ("cn_resident_id", "bank_card", "cn_uscc", "cn_mobile", "cn_land
 gets at most one kind: mobiles/landlines cannot overlap the others by length and prefix)."""
 
 
-def number_kinds(frame: pl.DataFrame | pl.LazyFrame, col: str) -> pl.DataFrame:
+def number_kinds(frame: pl.DataFrame | pl.LazyFrame, col: str, skip: frozenset[str] | set[str] = frozenset()) -> pl.DataFrame:
     """Rows of ``frame`` whose ``col`` (digits, maybe a trailing X) validates, with a ``kind`` column.
 
     Eager on purpose: each validator runs only on the rows passing that kind's cheap shape regex
-    (a column of mobiles never pays for ID dates or Luhn sums), and small inputs do not pay for
-    optimizing one large lazy plan (≈0.1 s per call).
+    (a column of mobiles never pays for ID dates or Luhn sums). ``skip``: kinds not to report
+    (verification of a surrogate column: its own kind is expected there).
     """
     df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     empty = df.clear().with_columns(kind=pl.lit(None, dtype=pl.Utf8))
     if df.height == 0:
         return empty
-    c, b = pl.col(col), pl.col("_b")
+    c = pl.col(col)
     n = c.str.len_bytes()
+    df = df.with_columns(_n=n)
+
+    def shaped(lengths: tuple[int, ...], rx: str) -> pl.DataFrame:
+        # the integer length test first, the regular expression only on the rows of a possible length
+        sub = df.filter(pl.col("_n").is_in(lengths))
+        return sub.filter(c.str.contains(rx).fill_null(False)) if sub.height else sub
+
     parts = []
-
-    def take(sub: pl.DataFrame, cond: pl.Expr, kind: str) -> pl.DataFrame:
-        if sub.height:
-            sub = sub.filter(cond)
-        return sub.with_columns(kind=pl.lit(kind))
-
-    ids = df.filter(c.str.contains(r"^[1-9][0-9]{14}(?:[0-9]{2}[0-9Xx])?$").fill_null(False))
+    ids = shaped((15, 18), ID_SHAPE_RE)
     if ids.height:
-        ids = ids.with_columns(_b=c.cast(pl.Binary))
-        parts.append(take(ids, pl.when(n == 18).then(is_id18(c, b)).otherwise(is_id15(c)), "cn_resident_id").drop("_b"))
-    cards = df.filter(c.str.contains(CARD_PREFIX_RE).fill_null(False))
+        ids = ids.with_columns(_ck=pl.Series(CK.id18_check_ok(ids.get_column(col))))
+        ok = pl.when(n == 18).then(_id18_rules(c) & pl.col("_ck")).otherwise(is_id15(c)).fill_null(False)
+        parts.append(ids.filter(ok).drop("_ck").with_columns(kind=pl.lit("cn_resident_id")))
+    cards = shaped(tuple(range(13, 20)), CARD_PREFIX_RE) if "bank_card" not in skip else df.clear()
     if cards.height:
-        cards = cards.with_columns(_b=c.cast(pl.Binary))
-        cards = cards.filter(luhn_ok(c, b))
+        cards = cards.filter(pl.Series(CK.luhn_valid(cards.get_column(col))))
         # card-shaped numbers 15/18 long give way to IDs and ID look-alikes; an all-digit 18-character
         # code valid both as card and as USCC is reported as a card (personal: the safe side)
         cond = (pl.when(n == 15).then(~is_id15(c)).when(n == 18).then(~id_shaped18(c)).otherwise(True))
-        parts.append(take(cards, cond, "bank_card").drop("_b"))
-    usccs = df.filter((n == 18) & c.str.contains(_USCC_RE).fill_null(False))
+        parts.append(cards.filter(cond).with_columns(kind=pl.lit("bank_card")))
+    usccs = shaped((18,), _USCC_RE)
     if usccs.height:
-        usccs = usccs.with_columns(_b=c.cast(pl.Binary))
-        cond = is_uscc(c, b) & ~is_id18(c, b) & ~(c.str.contains(CARD_PREFIX_RE) & luhn_ok(c, b) & ~id_shaped18(c))
-        parts.append(take(usccs, cond, "cn_uscc").drop("_b"))
-    parts.append(df.filter(c.str.contains(MOBILE_RE).fill_null(False)).with_columns(kind=pl.lit("cn_mobile")))
-    parts.append(df.filter(c.str.contains(LANDLINE_RE).fill_null(False)).with_columns(kind=pl.lit("cn_landline")))
-    parts = [p for p in parts if p.height]
-    return pl.concat(parts) if parts else empty
+        usccs = usccs.filter(uscc_valid(usccs.get_column(col)))
+    if usccs.height:
+        values = usccs.get_column(col)
+        usccs = usccs.with_columns(_ck=pl.Series(CK.id18_check_ok(values)), _lu=pl.Series(CK.luhn_valid(values)))
+        card = c.str.contains(CARD_PREFIX_RE) & pl.col("_lu") & ~id_shaped18(c)
+        cond = ~(_id18_rules(c) & pl.col("_ck")).fill_null(False) & ~card.fill_null(False)
+        parts.append(usccs.filter(cond).drop("_ck", "_lu").with_columns(kind=pl.lit("cn_uscc")))
+    parts.append(shaped((11, 13, 15), MOBILE_RE).with_columns(kind=pl.lit("cn_mobile")))
+    parts.append(shaped((10, 11, 12), LANDLINE_RE).with_columns(kind=pl.lit("cn_landline")))
+    parts = [p.drop("_n") for p in parts if p.height]
+    out = pl.concat(parts) if parts else empty
+    return out.filter(~pl.col("kind").is_in(list(skip))) if skip else out
 
 
 def number_kind_series(values: pl.Series) -> pl.Series:
@@ -288,22 +254,22 @@ def _spans(groups: pl.DataFrame) -> pl.DataFrame:
     return valid.join(pairs.select("sid").unique(), on="sid", how="anti").drop("sid")
 
 
-def number_hits(text: pl.Series) -> pl.DataFrame:
-    """(row, kind) for every validated number in a normalized Utf8 column."""
-    df = pl.DataFrame({"s": text}).with_row_index("row")
-    stripped = pl.col("s").str.strip_chars()
-    whole = number_kinds(df.filter(stripped.str.contains(WHOLE_NUMBER_RE).fill_null(False)).select("row", cand=stripped),
-                         "cand").select("row", "kind")
-    rest = df.filter(~stripped.str.contains(WHOLE_NUMBER_RE).fill_null(True) & pl.col("s").str.contains(HAS_LONG_NUMBER_RE))
+def number_hits(text: pl.Series, skip: frozenset[str] | set[str] = frozenset()) -> pl.DataFrame:
+    """(row, kind) for every validated number in a normalized Utf8 column. ``skip``: kinds not looked
+    for in whole-cell numbers (the token path filters them out afterwards: longest-span rules)."""
+    s = pl.col("s")
+    df = (pl.DataFrame({"s": text}).with_row_index("row").filter(s.str.contains(HAS_LONG_NUMBER_RE).fill_null(False))
+          .with_columns(_whole=s.str.strip_chars().str.contains(WHOLE_NUMBER_RE), _single=s.str.contains(SINGLE_RUN_RE)))
+    whole = number_kinds(df.filter(pl.col("_whole")).select("row", cand=s.str.strip_chars()), "cand", skip).select("row", "kind")
+    rest = df.filter(~pl.col("_whole"))
     out = [whole]
     # fast path 2: exactly one digit run in the cell, no separators inside it (e.g. "SS20240000001",
     # "身份证号110101…已登记"): that run is the only candidate — same result as the token path
-    single = pl.col("s").str.contains(SINGLE_RUN_RE).fill_null(False)
-    one = rest.filter(single)
+    one = rest.filter(pl.col("_single"))
     if one.height:
-        out.append(number_kinds(one.select("row", cand=pl.col("s").str.extract(r"([0-9]+[Xx]?)", 1)), "cand")
+        out.append(number_kinds(one.select("row", cand=s.str.extract(r"[0-9]+[Xx]?", 0)), "cand", skip)
                    .select("row", "kind"))
-        rest = rest.filter(~single)
+        rest = rest.filter(~pl.col("_single"))
     if rest.height:
         tokens = (rest.select("row", text=pl.col("s").str.extract_all(TOKEN_RE)).explode("text")
                   .filter(pl.col("text").str.len_bytes() >= 10).with_row_index("tok"))
@@ -337,28 +303,49 @@ ADDRESS_RE = (rf"(?:路|街|巷|弄|胡同|道|村|里|苑|园|院|庄|屯|小�
               rf"(?:号|弄|栋|幢|座|单元|室|组|楼)|[0-9]+(?:栋|幢|号楼|座)[0-9]+(?:单元)?(?:[0-9]+室)?")
 
 
+_PASSPORT_BODY = PASSPORT_RE.removeprefix("^(?:").removesuffix(")$")
+_PATTERNS = {
+    # kind: (cheap pre-filter, validating regular expression); each pre-filter is a superset
+    "email": (pl.col("s").str.contains("@", literal=True), EMAIL_RE),
+    "ip_address": (pl.col("s").str.count_matches(".", literal=True) >= 3, IP_RE),
+    # passports, permits and USCCs with letters are whole alphanumeric runs (see pattern_hits)
+    "_runs": (pl.col("s").str.contains(rf"(?:^|[^A-Za-z0-9])(?:{_PASSPORT_BODY}|[0-9A-Z]{{18}})(?:$|[^A-Za-z0-9])"), None),
+}
+_HAN_PATTERNS = {
+    # the same, for kinds that need a Han character (pre-filtered on the cells holding one)
+    "licence_plate": (pl.col("s").str.contains(f"[{PLATE_PROVINCES}]"), PLATE_RE),
+    "address": (pl.col("s").str.contains("[号弄栋幢座室组楼]"), ADDRESS_RE),
+    "person_name": (pl.col("s").str.contains("|".join(NAME_CONTEXT_WORDS)), NAME_CONTEXT_RE),
+}
+
+
+def _prefiltered(df: pl.DataFrame, patterns: dict[str, tuple[pl.Expr, str | None]]) -> dict[str, pl.DataFrame]:
+    """Rows (row, s) passing each kind's pre-filter; the pre-filters run in one parallel ``select``."""
+    flagged = df.with_columns(**{f"_{k}": e.fill_null(False) for k, (e, _) in patterns.items()})
+    return {k: flagged.filter(pl.col(f"_{k}")).select("row", "s") for k in patterns}
+
+
 def pattern_hits(text: pl.Series) -> pl.DataFrame:
-    """(row, kind) for the regular-expression kinds in free text (names only after context words)."""
-    df = pl.DataFrame({"s": text}).with_row_index("row").lazy()
-    s = pl.col("s")
-    checks = {
-        "email": s.str.contains("@", literal=True) & s.str.contains(EMAIL_RE),
-        "ip_address": s.str.contains(".", literal=True) & s.str.contains(IP_RE),
-        "licence_plate": s.str.contains(f"[{PLATE_PROVINCES}]") & s.str.contains(PLATE_RE),
-        "address": s.str.contains("[号弄栋幢座室组楼]") & s.str.contains(ADDRESS_RE),
-        "person_name": s.str.contains("|".join(NAME_CONTEXT_WORDS)) & s.str.contains(NAME_CONTEXT_RE),
-    }
-    parts = [df.filter(expr.fill_null(False)).select("row", kind=pl.lit(kind)) for kind, expr in checks.items()]
-    # passports, permits and USCCs with letters: whole alphanumeric runs (bounded by non-alphanumerics)
-    runs = (df.filter(s.str.contains(r"[A-Z][0-9]|[0-9][A-Z]").fill_null(False))
-            .select("row", run=s.str.extract_all(ALNUM_RUN_RE)).explode("run")
-            .filter(pl.col("run").str.len_bytes().is_between(8, 18)))
-    parts.append(runs.filter(pl.col("run").str.contains(PASSPORT_RE)).select("row", kind=pl.lit("passport")))
-    run = pl.col("run")
-    parts.append(runs.filter((run.str.len_bytes() == 18) & run.str.contains("[A-Z]")
-                             & ~(run.str.contains(r"^[0-9]{17}X$") & id_shaped18(run)) & is_uscc(run))
-                 .select("row", kind=pl.lit("cn_uscc")))
-    return pl.concat(parts).collect()
+    """(row, kind) for the regular-expression kinds in free text (names only after context words).
+
+    Every kind's cheap pre-filter runs first; its regular expression then runs only on the rows
+    that passed."""
+    df = pl.DataFrame({"s": text}).with_row_index("row").with_columns(_han=pl.col("s").str.contains(r"\p{Han}").fill_null(False))
+    subsets = _prefiltered(df.select("row", "s"), _PATTERNS) | _prefiltered(df.filter(pl.col("_han")).select("row", "s"), _HAN_PATTERNS)
+    parts = []
+    for kind, (_, rx) in (_PATTERNS | _HAN_PATTERNS).items():
+        sub = subsets[kind]
+        if rx is not None:
+            parts.append(sub.filter(pl.col("s").str.contains(rx)).select("row", kind=pl.lit(kind)))
+            continue
+        runs = (sub.select("row", run=pl.col("s").str.extract_all(ALNUM_RUN_RE)).explode("run")
+                .filter(pl.col("run").str.len_bytes().is_between(8, 18)))
+        run = pl.col("run")
+        parts.append(runs.filter(run.str.contains(PASSPORT_RE)).select("row", kind=pl.lit("passport")))
+        lettered = runs.filter((run.str.len_bytes() == 18) & run.str.contains("[A-Z]")
+                               & ~(run.str.contains(r"^[0-9]{17}X$") & id_shaped18(run)).fill_null(False))
+        parts.append(lettered.filter(uscc_valid(lettered.get_column("run"))).select("row", kind=pl.lit("cn_uscc")))
+    return pl.concat(parts)
 
 
 def name_cells(text: pl.Series) -> pl.Series:
@@ -375,33 +362,69 @@ def header_hint(name: str) -> bool:
     return any(h in low for h in NAME_HEADER_HINTS)
 
 
-def is_name_column(header: str, flags: pl.Series, text: pl.Series) -> bool:
-    """Column-level person-name decision: header hint and ≥30 % name-shaped cells, or ≥80 % name-shaped
-    cells with high cardinality (status words and categories are few and repeat)."""
-    nonnull = int(text.drop_nulls().str.strip_chars().ne("").sum()) if text.len() else 0
-    if nonnull == 0:
+def is_name_column(header: str, nonempty: int, named: int, distinct: int) -> bool:
+    """Column-level person-name decision from ``nonempty`` cells, ``named`` name-shaped cells and their
+    ``distinct`` values: header hint and ≥30 % name-shaped cells, or ≥80 % name-shaped cells with high
+    cardinality (status words and categories are few and repeat)."""
+    if nonempty == 0:
         return False
-    share = int(flags.sum()) / nonnull
+    share = named / nonempty
     if header_hint(header):
         return share >= 0.3
     if share < 0.8:
         return False
-    distinct = text.filter(flags).n_unique()
-    return nonnull < 20 or distinct / max(1, int(flags.sum())) >= 0.3
+    return nonempty < 20 or distinct / max(1, named) >= 0.3
 
 
-def detect_series(series: pl.Series, *, header: str = "", names: str = "auto") -> pl.DataFrame:
+MAY_HOLD_RE = r"[0-9@\p{Han}]"
+"""Every detector needs a digit, an ``@`` or a Han character (text is normalized first): cells
+without one are clean and skipped."""
+DEDUP_SAMPLE = 20_000
+"""Scan distinct values instead of cells when at most half of the first ``DEDUP_SAMPLE`` candidate
+cells are distinct (categories, dates, codes, templated remarks); the result is the same."""
+
+
+def mostly_repeated(values: pl.Series) -> bool:
+    """At most half of the first ``DEDUP_SAMPLE`` values are distinct (worth working on distinct values)."""
+    sample = values.head(DEDUP_SAMPLE)
+    return sample.len() >= 1000 and sample.n_unique() * 2 <= sample.len()
+
+
+def detect_series(series: pl.Series, *, header: str = "", names: str = "auto",
+                  skip: frozenset[str] | set[str] = frozenset(), distinct: bool | None = None) -> pl.DataFrame:
     """All (row, kind) detections in one column. ``names``: ``auto`` (column-level decision), ``cells``
-    (every name-shaped cell counts), ``context`` (only names after context words)."""
-    text = as_text(series)
-    parts = [number_hits(text), pattern_hits(text)]
+    (every name-shaped cell counts), ``context`` (only names after context words). ``skip``: kinds not
+    to report. ``distinct``: scan distinct values (default: decided from a sample; same result)."""
+    raw = series if series.dtype == pl.Utf8 else series.cast(pl.Utf8)
+    empty = pl.DataFrame(schema={"row": pl.UInt32, "kind": pl.Utf8})
+    grouped = distinct if distinct is not None else mostly_repeated(raw)
+    if grouped:
+        values = raw.to_frame("s").group_by("s").agg(count=pl.len())
+    else:
+        values = pl.DataFrame({"s": raw, "count": pl.repeat(1, raw.len(), dtype=pl.UInt32, eager=True)})
+    # position in ``values`` (= row when not grouped); normalize; keep the values that may hold anything
+    values = values.with_row_index("v").with_columns(t=as_text(values.get_column("s"))).filter(
+        pl.col("t").str.contains(MAY_HOLD_RE))
+    if values.height == 0:
+        return empty
+    s = values.get_column("t")
+    parts = [number_hits(s, skip), pattern_hits(s)]
     if names != "context":
-        flags = name_cells(text)
-        if names == "cells" or is_name_column(header, flags, text):
-            parts.append(pl.DataFrame({"row": pl.arange(0, text.len(), eager=True, dtype=pl.UInt32)})
-                         .filter(flags).with_columns(kind=pl.lit("person_name")))
-    parts = [p.with_columns(pl.col("row").cast(pl.UInt32)) for p in parts]
-    return pl.concat(parts)
+        flags = name_cells(s)
+        named = values.filter(flags)
+        if named.height and (names == "cells" or is_name_column(
+                header, int(raw.str.strip_chars().ne("").sum()), int(named.get_column("count").sum()),
+                named.get_column("t").n_unique())):
+            parts.append(pl.DataFrame({"row": flags.arg_true(), "kind": "person_name"}))
+    hits = pl.concat([p.select(pl.col("row").cast(pl.UInt32), "kind") for p in parts])
+    if skip:
+        hits = hits.filter(~pl.col("kind").is_in(list(skip)))
+    if hits.height == 0:
+        return empty
+    if not grouped:
+        return hits.with_columns(row=values.get_column("v").gather(hits.get_column("row")))
+    found = pl.DataFrame({"s": values.get_column("s").gather(hits.get_column("row")), "kind": hits.get_column("kind")})
+    return raw.to_frame("s").with_row_index("row").join(found, on="s").select("row", "kind")
 
 
 def findings_from_hits(field: str, hits: pl.DataFrame) -> list[Finding]:
