@@ -132,7 +132,7 @@ def number_kinds(frame: pl.DataFrame | pl.LazyFrame, col: str, skip: frozenset[s
         return empty
     c = pl.col(col)
     n = c.str.len_bytes()
-    df = df.with_columns(_n=n)
+    df = df.with_columns(_n=n, _k=pl.int_range(pl.len(), dtype=pl.UInt32))
 
     def shaped(lengths: tuple[int, ...], rx: str) -> pl.DataFrame:
         # the integer length test first, the regular expression only on the rows of a possible length
@@ -145,6 +145,13 @@ def number_kinds(frame: pl.DataFrame | pl.LazyFrame, col: str, skip: frozenset[s
         ids = ids.with_columns(_ck=pl.Series(CK.id18_check_ok(ids.get_column(col))))
         ok = pl.when(n == 18).then(_id18_rules(c) & pl.col("_ck")).otherwise(is_id15(c)).fill_null(False)
         parts.append(ids.filter(ok).drop("_ck").with_columns(kind=pl.lit("cn_resident_id")))
+    # a trailing X that is not an ID's check character is not part of the number ("13800138000x"):
+    # the other kinds also look at the candidate without it
+    tail_x = df.filter(c.str.ends_with("X") | c.str.ends_with("x"))
+    if parts:
+        tail_x = tail_x.join(parts[0].select("_k"), on="_k", how="anti")
+    if tail_x.height:
+        df = pl.concat([df, tail_x.with_columns(c.str.slice(0, pl.col("_n") - 1), _n=pl.col("_n") - 1)])
     cards = shaped(tuple(range(13, 20)), CARD_PREFIX_RE) if "bank_card" not in skip else df.clear()
     if cards.height:
         cards = cards.filter(pl.Series(CK.luhn_valid(cards.get_column(col))))
@@ -163,7 +170,7 @@ def number_kinds(frame: pl.DataFrame | pl.LazyFrame, col: str, skip: frozenset[s
         parts.append(usccs.filter(cond).drop("_ck", "_lu").with_columns(kind=pl.lit("cn_uscc")))
     parts.append(shaped((11, 13, 15), MOBILE_RE).with_columns(kind=pl.lit("cn_mobile")))
     parts.append(shaped((10, 11, 12), LANDLINE_RE).with_columns(kind=pl.lit("cn_landline")))
-    parts = [p.drop("_n") for p in parts if p.height]
+    parts = [p.drop("_n", "_k") for p in parts if p.height]
     out = pl.concat(parts) if parts else empty
     return out.filter(~pl.col("kind").is_in(list(skip))) if skip else out
 
@@ -171,7 +178,7 @@ def number_kinds(frame: pl.DataFrame | pl.LazyFrame, col: str, skip: frozenset[s
 def number_kind_series(values: pl.Series) -> pl.Series:
     """Kind (or null) of each candidate number in ``values`` — convenience for tests and surrogates."""
     df = pl.DataFrame({"cand": values.cast(pl.Utf8)}).with_row_index("_i")
-    hits = number_kinds(df, "cand").select("_i", "kind")
+    hits = number_kinds(df, "cand").select("_i", "kind").unique("_i", keep="first", maintain_order=True)  # KIND_PRIORITY
     return df.join(hits, on="_i", how="left").sort("_i").get_column("kind")
 
 
@@ -213,6 +220,9 @@ _SHAPES = {
 }
 
 
+_ends_x = (pl.col("cand").str.ends_with("X") | pl.col("cand").str.ends_with("x")).cast(pl.UInt32)
+
+
 def _spans(groups: pl.DataFrame) -> pl.DataFrame:
     """Valid spans over consecutive groups of one token: tok, g0, L, kind, nd (digit count).
     Of overlapping valid spans only the longest is kept."""
@@ -229,7 +239,7 @@ def _spans(groups: pl.DataFrame) -> pl.DataFrame:
             groups.lazy()
             .select("tok", "ng", g0="g", L=pl.lit(L, dtype=pl.Int64), cand=pl.concat_str(parts),
                     shape=pl.concat_str(lens, separator=","), same=same)
-            .filter(pl.col("same").fill_null(False) & pl.col("cand").str.len_bytes().is_between(10, 19)
+            .filter(pl.col("same").fill_null(False) & (pl.col("cand").str.len_bytes() - _ends_x).is_between(10, 19)
                     & ~pl.col("cand").str.slice(0, pl.col("cand").str.len_bytes() - 1).str.contains("[Xx]"))
         )
     shape_ok = pl.lit(False)
@@ -350,10 +360,12 @@ def pattern_hits(text: pl.Series) -> pl.DataFrame:
 
 def name_cells(text: pl.Series) -> pl.Series:
     """Boolean per row: the whole cell is name-shaped (surname + 1–2 given characters)."""
-    s = pl.col("s")
-    return pl.DataFrame({"s": text}).select(
-        (s.str.contains(NAME_CELL_RE) & ~s.str.strip_chars().str.contains(_NAME_STOP_SUFFIX)).fill_null(False)
-    ).to_series()
+    shaped = text.str.contains(NAME_CELL_RE).fill_null(False)
+    idx = shaped.arg_true()
+    if idx.len():  # the stop-suffix test only on the name-shaped cells
+        stop = text.gather(idx).str.strip_chars().str.contains(_NAME_STOP_SUFFIX)
+        shaped = shaped.scatter(idx.filter(stop), False)
+    return shaped
 
 
 def header_hint(name: str) -> bool:

@@ -70,6 +70,10 @@ def test_uscc_check_matches_stdnum():
     ("联系电话１３８００１３８０００谢谢", "cn_mobile"),
     ("金额 100 138 0013 8000", "cn_mobile"),
     ("订单20231105 13800138000", "cn_mobile"),
+    ("13800138000x", "cn_mobile"),  # a trailing x that is no ID check character
+    ("分机13800138000X转8", "cn_mobile"),
+    ("卡号6222 0212 3456 7890 128x", "bank_card"),
+    ("6222021234567890128X", "bank_card"),
     ("6222 0212 3456 7890 128", "bank_card"),
     ("6222-0212-3456-7890-128", "bank_card"),
     ("(010)62345678", "cn_landline"),

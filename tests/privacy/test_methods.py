@@ -42,6 +42,11 @@ def test_mask_free_text_keeps_other_text():
     assert out == ["代领人身份证号110105********002X已登记，电话138****8000", "按时发放", None]
 
 
+def test_mask_free_text_masks_numbers_followed_by_x():
+    out = run(["电话13800138000x转8", "卡号6222 0212 3456 7890 128x"], "mask", {"free_text": True}).to_list()
+    assert out == ["电话138****8000x转8", "卡号6222 02** **** ***0 128x"]
+
+
 def test_pseudonymize_is_keyed_hmac_sha256_spelled_in_letters():
     out = run(["13800138000", "+86 138-0013-8000"], "pseudonymize", {"length": 20}, kind="cn_mobile", key=KEY).to_list()
     hexd = hmac.new(KEY, b"13800138000", hashlib.sha256).hexdigest()[:20]
