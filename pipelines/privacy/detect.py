@@ -308,6 +308,11 @@ PLATE_RE = rf"[{PLATE_PROVINCES}][A-HJ-NP-Z][·•]?[A-HJ-NP-Z0-9]{{4,5}}[0-9DF]
 PASSPORT_RE = (r"^(?:E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8}|[DSP][0-9]{7,8}|[CW][0-9]{8}|C[A-HJ-NP-Z][0-9]{7}"
                r"|[HM][0-9]{8}(?:[0-9]{2})?)$")
 ALNUM_RUN_RE = r"[A-Za-z0-9]+"
+_PERMIT_WORDS = "台胞证|台湾居民来往大陆通行证|台湾通行证|护照|旅行证"
+PERMIT_CONTEXT_RE = (rf"(?:{_PERMIT_WORDS})(?:号码|号)?(?:[:：]|为|是)?\s*"
+                     r"(?:[0-9]{8}|[0-9]{10}(?:\([A-Z]\))?|[A-Z]{1,2}[0-9]{6,9}|[0-9]{6,9}[A-Z]?)(?:$|[^A-Za-z0-9])")
+"""Taiwan compatriot permits (8 digits, or 10 digits and a letter) and foreign passports (letters and
+digits of any country's format) only after a context word: alone they are ordinary numbers."""
 _CN_NUM = "0-9一二三四五六七八九十百零〇"
 ADDRESS_RE = (rf"(?:路|街|巷|弄|胡同|道|村|里|苑|园|院|庄|屯|小区|社区|大厦|公寓|花园)[{_CN_NUM}]+(?:-[0-9]+)?"
               rf"(?:号|弄|栋|幢|座|单元|室|组|楼)|[0-9]+(?:栋|幢|号楼|座)[0-9]+(?:单元)?(?:[0-9]+室)?")
@@ -326,6 +331,7 @@ _HAN_PATTERNS = {
     "licence_plate": (pl.col("s").str.contains(f"[{PLATE_PROVINCES}]"), PLATE_RE),
     "address": (pl.col("s").str.contains("[号弄栋幢座室组楼]"), ADDRESS_RE),
     "person_name": (pl.col("s").str.contains("|".join(NAME_CONTEXT_WORDS)), NAME_CONTEXT_RE),
+    "passport_context": (pl.col("s").str.contains(_PERMIT_WORDS), PERMIT_CONTEXT_RE),
 }
 
 
@@ -346,7 +352,7 @@ def pattern_hits(text: pl.Series) -> pl.DataFrame:
     for kind, (_, rx) in (_PATTERNS | _HAN_PATTERNS).items():
         sub = subsets[kind]
         if rx is not None:
-            parts.append(sub.filter(pl.col("s").str.contains(rx)).select("row", kind=pl.lit(kind)))
+            parts.append(sub.filter(pl.col("s").str.contains(rx)).select("row", kind=pl.lit(kind.removesuffix("_context"))))
             continue
         runs = (sub.select("row", run=pl.col("s").str.extract_all(ALNUM_RUN_RE)).explode("run")
                 .filter(pl.col("run").str.len_bytes().is_between(8, 18)))

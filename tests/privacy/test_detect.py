@@ -82,6 +82,9 @@ def test_uscc_check_matches_stdnum():
     ("统一社会信用代码91350100M000100Y43", "cn_uscc"),
     ("护照E12345678", "passport"),
     ("回乡证H1234567890", "passport"),
+    ("台胞证号码12345678", "passport"),  # Taiwan permits and foreign passports: after a context word
+    ("台湾居民来往大陆通行证：0123456789(B)", "passport"),
+    ("美国护照 531234567", "passport"),
     ("IP 192.168.1.20 登录", "ip_address"),
     ("车牌京A12345", "licence_plate"),
     ("粤BD12345", "licence_plate"),

@@ -47,6 +47,11 @@ def test_mask_free_text_masks_numbers_followed_by_x():
     assert out == ["电话138****8000x转8", "卡号6222 02** **** ***0 128x"]
 
 
+def test_mask_free_text_masks_permits_after_context_words():
+    out = run(["台胞证号码12345678", "美国护照 531234567已核验", "编号12345678"], "mask", {"free_text": True}).to_list()
+    assert out == ["台胞证号码******78", "美国护照 ******67已核验", "编号12345678"]
+
+
 def test_pseudonymize_is_keyed_hmac_sha256_spelled_in_letters():
     out = run(["13800138000", "+86 138-0013-8000"], "pseudonymize", {"length": 20}, kind="cn_mobile", key=KEY).to_list()
     hexd = hmac.new(KEY, b"13800138000", hashlib.sha256).hexdigest()[:20]
