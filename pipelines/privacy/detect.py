@@ -303,6 +303,11 @@ NAME_CONTEXT_RE = rf"(?:{'|'.join(NAME_CONTEXT_WORDS)})(?:[:：]|为|是)?\s*{SU
 EMAIL_RE = r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 IP_RE = rf"(?:^|[^0-9A-Za-z.]){_OCTET}(?:\.{_OCTET}){{3}}(?:$|[^0-9.])"
+_H16 = "[0-9A-Fa-f]{1,4}"
+IPV6_BODY = (rf"(?:{_H16}:){{7}}{_H16}|(?:{_H16}:){{1,6}}(?::{_H16}){{1,6}}|(?:{_H16}:){{2,7}}:|::(?:{_H16}:){{1,6}}{_H16}"
+             rf"|::ffff:{_OCTET}(?:\.{_OCTET}){{3}}")
+IPV6_RE = rf"(?:^|[^0-9A-Za-z:])(?:{IPV6_BODY})(?:$|[^0-9A-Za-z:.])"
+"""IPv6: eight groups, or ``::`` with at least two groups (``fe80::1``, ``2001:db8::8a2e:370:7334``)."""
 PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 PLATE_RE = rf"[{PLATE_PROVINCES}][A-HJ-NP-Z][·•]?[A-HJ-NP-Z0-9]{{4,5}}[0-9DF](?:$|[^A-Za-z0-9])"
 PASSPORT_RE = (r"^(?:E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8}|[DSP][0-9]{7,8}|[CW][0-9]{8}|C[A-HJ-NP-Z][0-9]{7}"
@@ -323,6 +328,8 @@ _PATTERNS = {
     # kind: (cheap pre-filter, validating regular expression); each pre-filter is a superset
     "email": (pl.col("s").str.contains("@", literal=True), EMAIL_RE),
     "ip_address": (pl.col("s").str.count_matches(".", literal=True) >= 3, IP_RE),
+    "ipv6_address": (pl.col("s").str.contains("::", literal=True) | (pl.col("s").str.count_matches(":", literal=True) >= 7),
+                     IPV6_RE),
     # passports, permits and USCCs with letters are whole alphanumeric runs (see pattern_hits)
     "_runs": (pl.col("s").str.contains(rf"(?:^|[^A-Za-z0-9])(?:{_PASSPORT_BODY}|[0-9A-Z]{{18}})(?:$|[^A-Za-z0-9])"), None),
 }
@@ -352,7 +359,8 @@ def pattern_hits(text: pl.Series) -> pl.DataFrame:
     for kind, (_, rx) in (_PATTERNS | _HAN_PATTERNS).items():
         sub = subsets[kind]
         if rx is not None:
-            parts.append(sub.filter(pl.col("s").str.contains(rx)).select("row", kind=pl.lit(kind.removesuffix("_context"))))
+            kind = {"passport_context": "passport", "ipv6_address": "ip_address"}.get(kind, kind)
+            parts.append(sub.filter(pl.col("s").str.contains(rx)).select("row", kind=pl.lit(kind)))
             continue
         runs = (sub.select("row", run=pl.col("s").str.extract_all(ALNUM_RUN_RE)).explode("run")
                 .filter(pl.col("run").str.len_bytes().is_between(8, 18)))
@@ -394,9 +402,9 @@ def is_name_column(header: str, nonempty: int, named: int, distinct: int) -> boo
     return nonempty < 20 or distinct / max(1, named) >= 0.3
 
 
-MAY_HOLD_RE = r"[0-9@\p{Han}]"
-"""Every detector needs a digit, an ``@`` or a Han character (text is normalized first): cells
-without one are clean and skipped."""
+MAY_HOLD_RE = r"[0-9@\p{Han}]|::"
+"""Every detector needs a digit, an ``@``, a Han character or (IPv6 of letters) ``::`` (text is
+normalized first): cells without one are clean and skipped."""
 DEDUP_SAMPLE = 20_000
 """Scan distinct values instead of cells when at most half of the first ``DEDUP_SAMPLE`` candidate
 cells are distinct (categories, dates, codes, templated remarks); the result is the same."""

@@ -31,6 +31,7 @@ MASK_DEFAULTS: dict[str, tuple[int, int]] = {
 """Default (keep_first, keep_last) per kind; names keep the surname, e-mail the first letter and
 domain, IPv4 the first two octets, addresses everything but house numbers."""
 
+_IPV6_MASK_RE = rf"(^|[^0-9A-Za-z:])(?:{D.IPV6_BODY})($|[^0-9A-Za-z:.])"
 _COMPOUND_RE = "^(?:" + "|".join(COMPOUND_SURNAMES) + ")"
 _ADDR_NUM_RE = rf"[{D._CN_NUM}]+(?:-[0-9]+)?(号|弄|栋|幢|座|单元|室|组|楼)"
 
@@ -84,7 +85,8 @@ def mask(series: pl.Series, params: dict[str, Any], *, kind: str | None, field: 
         elif kind == "email":
             out = c.str.replace_all(r"([A-Za-z0-9])[A-Za-z0-9._%+\-]*@", f"${{1}}{char * 3}@")
         elif kind == "ip_address":
-            out = c.str.replace_all(r"((?:[0-9]{1,3}\.){2})[0-9]{1,3}\.[0-9]{1,3}", f"${{1}}{char}.{char}")
+            out = (c.str.replace_all(r"((?:[0-9]{1,3}\.){2})[0-9]{1,3}\.[0-9]{1,3}", f"${{1}}{char}.{char}")
+                   .str.replace_all(_IPV6_MASK_RE, f"${{1}}{char * 4}:{char * 4}${{2}}"))
         else:
             out = c.str.replace_all(_ADDR_NUM_RE, f"{char}${{1}}").str.replace_all("[0-9]", char)
         return s.select(out.alias(series.name)).to_series()
@@ -155,6 +157,7 @@ def _mask_patterns_in_text(text: pl.Series, char: str) -> pl.Series:
     exprs = (
         c.str.replace_all(r"([A-Za-z0-9])[A-Za-z0-9._%+\-]*@", f"${{1}}{stars}@")
          .str.replace_all(r"((?:[0-9]{1,3}\.){2})[0-9]{1,3}\.[0-9]{1,3}", f"${{1}}{char}.{char}")
+         .str.replace_all(_IPV6_MASK_RE, f"${{1}}{char * 4}:{char * 4}${{2}}")
          .str.replace_all(rf"([{D.PLATE_PROVINCES}][A-HJ-NP-Z][·•]?)[A-HJ-NP-Z0-9]{{3}}", f"${{1}}{stars}")
          .str.replace_all(r"([EGDSPCWHM][A-HJ-NP-Z]?)[0-9]{5,8}([0-9]{2})", f"${{1}}{char * 5}${{2}}")
          .str.replace_all(rf"((?:{D._PERMIT_WORDS})(?:号码|号)?(?:[:：]|为|是)?\s*)[A-Z0-9]{{4,}}([0-9A-Z]{{2}})",

@@ -86,6 +86,10 @@ def test_uscc_check_matches_stdnum():
     ("台湾居民来往大陆通行证：0123456789(B)", "passport"),
     ("美国护照 531234567", "passport"),
     ("IP 192.168.1.20 登录", "ip_address"),
+    ("登录IP 2001:db8:85a3::8a2e:370:7334 成功", "ip_address"),
+    ("fe80::1", "ip_address"),
+    ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", "ip_address"),
+    ("dead::beef", "ip_address"),
     ("车牌京A12345", "licence_plate"),
     ("粤BD12345", "licence_plate"),
     ("联系人：欧阳娜娜", "person_name"),
@@ -108,6 +112,9 @@ def test_detects_kind(text, kind):
     "北京市朝阳区",                 # district only
     "王府井大街",
     "版本1.2.3",
+    "时间 12:30:45",
+    "std::vector",
+    "10:20:30:40",
     "兑换码 6228 4839 1727 5896 269",  # fragment of a grouped voucher is not a mobile
 ])
 def test_look_alikes_are_not_personal(text):

@@ -47,6 +47,12 @@ def test_mask_free_text_masks_numbers_followed_by_x():
     assert out == ["电话138****8000x转8", "卡号6222 02** **** ***0 128x"]
 
 
+def test_mask_hides_ipv6_in_columns_and_free_text():
+    assert run(["fe80::1ff:fe23:4567:890a", "192.168.1.20"], "mask", kind="ip_address").to_list() == ["****:****", "192.168.*.*"]
+    out = run(["登录IP 2001:db8:85a3::8a2e:370:7334 成功", "时间 12:30:45"], "mask", {"free_text": True}).to_list()
+    assert out == ["登录IP ****:**** 成功", "时间 12:30:45"]
+
+
 def test_mask_free_text_masks_permits_after_context_words():
     out = run(["台胞证号码12345678", "美国护照 531234567已核验", "编号12345678"], "mask", {"free_text": True}).to_list()
     assert out == ["台胞证号码******78", "美国护照 ******67已核验", "编号12345678"]
