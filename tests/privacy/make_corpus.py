@@ -216,9 +216,33 @@ def negatives(r: random.Random) -> list[tuple[str, str, str]]:
     return out
 
 
+def later_kinds(r: random.Random) -> list[tuple[str, str, str]]:
+    """Formats added after the first corpus (own generator, so the earlier rows stay as they were)."""
+    out: list[tuple[str, str, str]] = []
+    for i in range(60):  # Taiwan compatriot permits and foreign passports: after a context word
+        num = "".join(str(r.randint(0, 9)) for _ in range(8))
+        v = [f"台胞证号码{num}", f"台湾居民来往大陆通行证：{num}{r.randint(10, 99)}(B)", f"美国护照 {r.randint(5, 9)}{num}",
+             f"护照号X{num}已核验"][i % 4]
+        out.append((v, "passport", "permit-in-context"))
+    for i in range(60):
+        g = [f"{r.randint(0, 0xFFFF):x}" for _ in range(8)]
+        v = [":".join(g), f"{g[0]}:{g[1]}::{g[2]}:{g[3]}", f"fe80::{g[4]}", f"登录IP {g[0]}:{g[1]}::{g[7]} 成功"][i % 4]
+        out.append((v, "ip_address", "ipv6"))
+    for i in range(60):  # numbers glued to a stray x (extensions, typos)
+        if i % 2:
+            out.append((f"电话{mobile(r)}{r.choice('xX')}{r.randint(1, 99)}", "cn_mobile", "mobile-then-x"))
+        else:
+            out.append((f"卡号{card(r)}x", "bank_card", "card-then-x"))
+    for _ in range(60):
+        out.append((r.choice([f"编号{r.randint(10**7, 10**8 - 1)}", f"时间 {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}",
+                              "std::vector", f"{r.randint(10, 99)}:{r.randint(10, 99)}:{r.randint(10, 99)}:{r.randint(10, 99)}",
+                              f"批次{r.randint(10**7, 10**8 - 1)}x"]), "none", "later-look-alikes"))
+    return out
+
+
 def build() -> list[tuple[str, str, str]]:
     r = random.Random(20261123)
-    return positives(r) + negatives(r)
+    return positives(r) + negatives(r) + later_kinds(random.Random(20261124))
 
 
 def main() -> None:
