@@ -331,7 +331,9 @@ _PATTERNS = {
     "ipv6_address": (pl.col("s").str.contains("::", literal=True) | (pl.col("s").str.count_matches(":", literal=True) >= 7),
                      IPV6_RE),
     # passports, permits and USCCs with letters are whole alphanumeric runs (see pattern_hits)
-    "_runs": (pl.col("s").str.contains(rf"(?:^|[^A-Za-z0-9])(?:{_PASSPORT_BODY}|[0-9A-Z]{{18}})(?:$|[^A-Za-z0-9])"), None),
+    # (a USCC run here has a letter: first, or within the last ten characters)
+    "_runs": (pl.col("s").str.contains(
+        rf"(?:^|[^A-Za-z0-9])(?:{_PASSPORT_BODY}|[A-GY][1-9][0-9]{{6}}|[1-9][1-9][0-9]{{6}}[0-9]{{0,9}}[A-Z])"), None),
 }
 _HAN_PATTERNS = {
     # the same, for kinds that need a Han character (pre-filtered on the cells holding one)
