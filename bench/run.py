@@ -42,14 +42,28 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def previous_sections(path: Path) -> dict[str, str]:
+    """Section title → its text (table and notes) from an earlier results.md."""
+    if not path.exists():
+        return {}
+    out: dict[str, str] = {}
+    for chunk in path.read_text(encoding="utf-8").split("\n## ")[1:]:
+        title, _, body = chunk.partition("\n")
+        out[title.strip()] = body
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     wanted = [s.strip() for s in os.environ.get("KAIFANG_BENCH_SECTIONS", "").split(",") if s.strip()]
     sizes = sizes_from_env()
     info = machine_info()
+    stamp = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
+    earlier = previous_sections(BENCH_DIR / "results.md")
     parts = [
         "# Kaifang benchmarks\n",
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `make bench`. "
-        "Every ratio is against a floor (polars read_csv + write_parquet zstd of the same file) measured in the same run.\n",
+        "Written by `make bench` (sections chosen with `KAIFANG_BENCH_SECTIONS` keep the others from their earlier run; "
+        "each section says when it ran). Every ratio is against a floor (polars read_csv + write_parquet zstd of the "
+        "same file) measured in the same run as the figure.\n",
         "## Machine\n",
         _table([info]),
     ]
@@ -57,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in SECTIONS:
         short = name.removesuffix("_bench")
         if wanted and short not in wanted and name not in wanted:
+            module = importlib.import_module(f"bench.{name}")
+            if module.TITLE in earlier:
+                parts.append(f"## {module.TITLE}\n{earlier[module.TITLE].rstrip()}\n")
             continue
         try:
             module = importlib.import_module(f"bench.{name}")
@@ -74,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(json.dumps(rows, ensure_ascii=False, default=str), flush=True)
         notes = getattr(module, "NOTES", "")
-        parts.append(f"## {module.TITLE}\n\n{notes}\n\n{_table(rows)}")
+        parts.append(f"## {module.TITLE}\n\n_Run {stamp}._ {notes}\n\n{_table(rows)}")
     (BENCH_DIR / "results.md").write_text("\n".join(parts), encoding="utf-8")
     print(f"wrote {BENCH_DIR / 'results.md'}")
     return 1 if failures else 0
