@@ -23,7 +23,8 @@ TITLE = "End to end: `kaifang check` on generated social-security data (issue 7)
 NOTES = (
     "Goal: ≤ 3× the floor at 1M rows, linear growth to 5M, peak RSS ≤ 3× the CSV size. "
     "`check` includes the quality gate, personal-data classification, desensitization with k-anonymity (k=5) "
-    "and verification re-scan, and writing + re-reading the CSV and Parquet release files."
+    "and verification re-scan, and writing the CSV and Parquet release files (hashed as written, re-hashed from disk, "
+    "CSV records and Parquet footer checked)."
 )
 DATASET = "social-security-pension"
 

@@ -1,5 +1,5 @@
-"""Publish benchmark: building a release bundle (CSV with formula escaping, Parquet, sha256, re-read
-verification, row diff by primary key against the previous release) and writing it to the local
+"""Publish benchmark: building a release bundle (CSV with formula escaping, Parquet, sha256 as written
+and re-hashed from disk, row diff by primary key against the previous release) and writing it to the local
 object store, against the polars floor (read_csv + write_parquet zstd) of the same data.
 
 Each step runs in its own subprocess (own peak RSS); times are measured inside the child around the

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
-from kaifang import commands
+from kaifang import commands, consoles
 from kaifang.errors import KaifangError
 
 app = typer.Typer(
@@ -24,9 +23,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-err_console = Console(stderr=True)
-
 
 def _register_all() -> None:
     for mod in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
@@ -76,12 +72,12 @@ def main() -> None:
         if "--json" in sys.argv or os.environ.get("KAIFANG_JSON"):
             print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
         else:
-            err_console.print(f"[bold red]error[/]: {exc.render()}", highlight=False)
+            consoles.stderr().print(f"[bold red]error[/]: {exc.render()}", highlight=False)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        err_console.print("aborted")
+        consoles.stderr().print("aborted")
         sys.exit(1)
     except Exception as exc:  # usage errors from the click layer typer wraps
         if type(exc).__name__ in _CLICK_ERRORS and hasattr(exc, "show"):

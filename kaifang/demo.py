@@ -6,12 +6,11 @@ from __future__ import annotations
 import sys
 import time
 
-from rich.console import Console
-
+from kaifang import consoles
 from kaifang.errors import KaifangError
 from kaifang.settings import Settings
 
-console = Console(width=max(__import__("shutil").get_terminal_size().columns, 190))
+console = consoles.stdout(wide=True)
 
 
 def ensure_demo_key(settings: Settings) -> None:

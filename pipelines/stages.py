@@ -68,9 +68,12 @@ class Outcome:
 
 @sanitized("load")
 def load_dataset(dataset_id: str, settings: Settings):
-    """Read and validate one dataset definition from the registry."""
-    from pipelines.descriptor import load_registry
+    """Read and validate one dataset definition from the registry (only its own folder when it has one)."""
+    from pipelines.descriptor import load_dataset as _load, load_registry
 
+    folder = Path(settings.datasets_dir) / dataset_id
+    if dataset_id == folder.name and not dataset_id.startswith(".") and (folder / "dataset.yaml").is_file():
+        return _load(folder)
     registry = load_registry(settings.datasets_dir)
     if dataset_id not in registry:
         raise ConfigError(
@@ -203,14 +206,20 @@ def run_pipeline(
     d = dataset.descriptor
     outcome = Outcome(dataset=dataset.id, department=d.department.name)
     try:
+        # Each big intermediate is released as soon as the next stage has what it needs from it (peak
+        # memory): the raw all-Utf8 table once the typed frame exists, the typed frame and the previous
+        # release once desensitized, the release frame once bundled.
         extraction = call(extract, dataset, settings)
         quality = call(validate, dataset, extraction, settings)
+        extraction.table = None
         outcome.quality_score = round(float(quality.score), 1)
         findings = call(classify, dataset, quality.frame)
         previous = previous_release_frame(dataset, settings) if publish_release else None
         frame, deid = call(desensitize, dataset, quality.frame, settings, previous, findings)
+        quality.frame = previous = None
         outcome.findings_handled = sum(f.count for f in findings if getattr(f, "kind", None) != "cn_uscc")
         bundle = call(build_bundle, dataset, frame, quality, deid, extraction, settings, out_dir)
+        frame = None
     except GateBlocked as exc:
         outcome.status, outcome.message = "blocked", exc.render()
         return outcome

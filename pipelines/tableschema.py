@@ -147,11 +147,17 @@ def validate_schema(schema: Any, *, source: str | Path = "<schema>", text: str |
 
 
 def _frictionless_check(schema: dict, source: str | Path) -> None:
-    """Let frictionless validate the standard part (constraints, formats) of the descriptor."""
-    from frictionless import Schema
+    """Let frictionless validate the standard part (constraints, formats) of the descriptor.
 
+    A descriptor frictionless accepted once is remembered (``schema_check_cache``), so a run does not
+    pay frictionless's import and first validation (~0.4 s) again for an unchanged schema."""
     plain = {**schema, "fields": [{k: v for k, v in f.items() if k not in ("sensitivity", "pii", "desensitize")}
                                   for f in schema["fields"]]}
+    passed = schema_check_cache(plain)
+    if passed is not None and passed.exists():
+        return
+    from frictionless import Schema
+
     try:
         report = Schema.validate_descriptor(plain)
     except Exception as exc:  # noqa: BLE001 — frictionless raises for grossly wrong descriptors
@@ -161,6 +167,29 @@ def _frictionless_check(schema: dict, source: str | Path) -> None:
         err = report.flatten(["note"])[0][0] if report.flatten(["note"]) else "invalid"
         raise ConfigError(f"not a valid Frictionless Table Schema: {err}",
                           fix="check field types and constraints against the Table Schema spec", file=source)
+    if passed is not None:
+        try:
+            passed.parent.mkdir(parents=True, exist_ok=True)
+            passed.touch()
+        except OSError:
+            pass  # a read-only cache only costs the next run the check
+
+
+def schema_check_cache(plain: dict) -> Path | None:
+    """Marker file whose existence records that this frictionless version accepted this exact descriptor:
+    ``$KAIFANG_CACHE_DIR`` (default ``$XDG_CACHE_HOME/kaifang`` or ``~/.cache/kaifang``) ``/schema-checks/<sha256>``.
+    Only acceptances are recorded; None when the frictionless version cannot be read."""
+    import hashlib
+    import os
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        tag = f"kaifang.schema-check/1 frictionless {version('frictionless')}\n"
+    except PackageNotFoundError:
+        return None
+    key = hashlib.sha256(tag.encode() + json.dumps(plain, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).hexdigest()
+    root = os.environ.get("KAIFANG_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kaifang"
+    return Path(root) / "schema-checks" / key
 
 
 def field_policies(schema: dict[str, Any]) -> tuple[list[FieldPolicy], list[Problem]]:

@@ -26,7 +26,6 @@ import polars as pl
 from kaifang.errors import ConfigError, PublishConflict, TerminalError
 from publish import audit, history
 from publish.bundle import Bundle, PreviousRelease, build, render_datapackage, render_dcat
-from publish.ckan import package as ck
 from publish.manifest import Manifest, dataset_lock
 from publish.storage import ObjectStore, open_store, sha256_file
 
@@ -215,6 +214,8 @@ def _last_step(m: Manifest) -> str | None:
 
 def _run(dataset, bundle: Bundle, settings, st: ObjectStore, portal, m: Manifest, hist: history.History, *, delivery: str, closed: bool, hooks: list[Hook],
          after_switch_hooks: list[Hook]) -> ReleaseResult:
+    from publish.ckan import package as ck  # imported here: `kaifang check` never talks to the portal
+
     state_dir = Path(settings.state_dir)
     ds = dataset.id
     if not m.done("plan"):
@@ -359,6 +360,8 @@ def _run(dataset, bundle: Bundle, settings, st: ObjectStore, portal, m: Manifest
 
 def _switch(portal, pkg: dict, dataset, bundle: Bundle, entry: dict, files: list[dict], new_hist: history.History, versions_path: Path, *, delivery: str, site_url: str, group: str | None,
             resource_updates: dict[str, dict] | None = None) -> None:
+    from publish.ckan import package as ck
+
     resources = ck.release_resources(entry, files, delivery=delivery)
     uploads: dict[int, Path] = {}
     if delivery == "upload":

@@ -7,13 +7,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from kaifang import consoles
 from kaifang.errors import ConfigError
 from kaifang.settings import Settings
-
-console = Console(width=max(__import__("shutil").get_terminal_size().columns, 190))
 
 STATUS_STYLE = {
     "published": "green",
@@ -25,8 +22,10 @@ STATUS_STYLE = {
 }
 
 
-def summary_table(outcomes: list[dict], title: str = "Kaifang run") -> Table:
-    """The summary every run prints: one row per dataset."""
+def summary_table(outcomes: list[dict], title: str = "Kaifang run"):
+    """The summary every run prints: one row per dataset (a rich Table)."""
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for col in ("dataset", "department", "status", "version", "visibility", "quality", "PII handled", "portal page"):
         table.add_column(col, overflow="fold")
@@ -49,6 +48,7 @@ def _print_outcomes(outcomes: list[dict], settings: Settings, title: str) -> int
     if settings.json_output:
         print(json.dumps({"outcomes": outcomes}, ensure_ascii=False, indent=2))
     else:
+        console = consoles.stdout(wide=True)
         console.print(summary_table(outcomes, title))
         for o in outcomes:
             if o["status"] in ("blocked", "failed") and o.get("message"):
@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
                 print(json.dumps({"deployments": plan}, ensure_ascii=False, indent=2))
             else:
                 for p in plan:
-                    console.print(f"{p['deployment']:<50} {p['cron'] or 'on demand (irregular)'}")
+                    consoles.stdout(wide=True).print(f"{p['deployment']:<50} {p['cron'] or 'on demand (irregular)'}")
             if dry_run:
                 return
         from prefect import serve as prefect_serve

@@ -15,12 +15,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.console import Console
 
+from kaifang import consoles
 from kaifang.errors import ConfigError, GateBlocked
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 def _load_json(path: Path, what: str) -> dict:
@@ -41,6 +38,7 @@ def _print(report: dict[str, Any], as_json: bool, html_path: Optional[Path] = No
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     else:
+        console = consoles.stdout()
         ok = report["valid"]
         stats = report["stats"]
         head = "[green]VALID[/]" if ok else "[red]INVALID[/]"
@@ -115,7 +113,7 @@ def _validate_dataset(target: str, as_json: bool, html_path: Optional[Path]) -> 
             raise
         code = _print(result.report, as_json, html_path, result.html)
         if not as_json:
-            err_console.print(f"[bold red]blocked[/]: {exc.render()}", highlight=False)
+            consoles.stderr().print(f"[bold red]blocked[/]: {exc.render()}", highlight=False)
         return code
     return _print(result.report, as_json, html_path, result.html)
 

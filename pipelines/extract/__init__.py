@@ -55,9 +55,12 @@ def extract(dataset: Any, state_dir: str | Path) -> Extraction:
     received = _connector(source.connector)(source.options, dataset_dir=Path(dataset.dir), dataset=dataset.id, state_dir=state_dir)
     parts = []
     for part in received.parts:
-        sha = sha256_bytes(part.data)
-        store_raw(state_dir, part.data, sha)
-        parts.append({"locator": part.locator, "bytes": len(part.data), "sha256": sha, **({"details": part.extra} if part.extra else {})})
+        if part.snapshot is not None:  # the connector stored it already (csv: the copy it parsed)
+            sha, size = part.snapshot.sha256, part.snapshot.bytes
+        else:
+            sha, size = sha256_bytes(part.data), len(part.data)
+            store_raw(state_dir, part.data, sha)
+        parts.append({"locator": part.locator, "bytes": size, "sha256": sha, **({"details": part.extra} if part.extra else {})})
     if len(parts) == 1:
         sha = parts[0]["sha256"]
         raw_path = state_dir / "raw" / sha

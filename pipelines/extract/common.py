@@ -29,11 +29,24 @@ class Options(BaseModel):
 
 @dataclass
 class RawPart:
-    """Bytes received from one object/page/query, before parsing."""
+    """Bytes received from one object/page/query, before parsing.
+
+    A connector that already stored the part's raw snapshot itself (the csv connector copies the file
+    into ``raw/`` and parses that copy) passes ``snapshot`` instead of ``data``."""
 
     locator: str
-    data: bytes
+    data: bytes = b""
     extra: dict[str, Any] = field(default_factory=dict)
+    snapshot: "StoredRaw | None" = None
+
+
+@dataclass(frozen=True)
+class StoredRaw:
+    """A raw snapshot already in ``<state_dir>/raw/<sha256>``."""
+
+    sha256: str
+    bytes: int
+    path: Path
 
 
 @dataclass
@@ -129,10 +142,10 @@ def check_header(header: list[str], *, source: str, line: int | None = None, she
     return labels
 
 
-def read_local_file(path_option: str, max_bytes: int, *, dataset_dir: Path, dataset: str, state_dir: Path | None,
-                    what: str = "source file", fix_size: str = "raise source.options.max_bytes or split the export") -> tuple[str, bytes]:
-    """A file source's bytes: ``${VAR}`` expanded, relative to the dataset folder, size-checked.
-    Returns the path as the steward wrote it (for messages and lineage) and the bytes."""
+def local_file(path_option: str, max_bytes: int, *, dataset_dir: Path, dataset: str, state_dir: Path | None,
+               what: str = "source file", fix_size: str = "raise source.options.max_bytes or split the export") -> tuple[str, Path]:
+    """A file source: ``${VAR}`` expanded, relative to the dataset folder, size-checked (not read).
+    Returns the path as the steward wrote it (for messages and lineage) and the resolved path."""
     from kaifang.errors import SourceError
 
     raw_path = Path(expand(path_option, state_dir, dataset=dataset, key="source.options.path"))
@@ -142,6 +155,20 @@ def read_local_file(path_option: str, max_bytes: int, *, dataset_dir: Path, data
         size = path.stat().st_size
     except FileNotFoundError:
         raise SourceError(f"{what} not found", fix="check source.options.path in dataset.yaml", source=shown) from None
+    check_size(size, max_bytes, shown, what=what, fix=fix_size)
+    return shown, path
+
+
+def check_size(size: int, max_bytes: int, shown: str, *, what: str = "source file", fix: str = "raise source.options.max_bytes or split the export") -> None:
+    """Refuse a source larger than ``max_bytes``."""
+    from kaifang.errors import SourceError
+
     if size > max_bytes:
-        raise SourceError(f"{what} is larger than max_bytes={max_bytes}", fix=fix_size, source=shown, bytes=size)
+        raise SourceError(f"{what} is larger than max_bytes={max_bytes}", fix=fix, source=shown, bytes=size)
+
+
+def read_local_file(path_option: str, max_bytes: int, *, dataset_dir: Path, dataset: str, state_dir: Path | None,
+                    what: str = "source file", fix_size: str = "raise source.options.max_bytes or split the export") -> tuple[str, bytes]:
+    """``local_file`` and the file's bytes."""
+    shown, path = local_file(path_option, max_bytes, dataset_dir=dataset_dir, dataset=dataset, state_dir=state_dir, what=what, fix_size=fix_size)
     return shown, path.read_bytes()

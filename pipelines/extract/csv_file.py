@@ -10,10 +10,12 @@ or duplicate labels, empty files, header-only files and absurd widths are refuse
 from __future__ import annotations
 
 import csv
+import ctypes
 import io
 import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Iterator, Literal
 
 import polars as pl
 import pyarrow as pa
@@ -21,7 +23,8 @@ import pyarrow.csv as pacsv
 from pydantic import Field
 
 from kaifang.errors import SourceError
-from pipelines.extract.common import Options, RawPart, Received, check_header, read_local_file
+from pipelines.extract.common import Options, RawPart, Received, StoredRaw, check_header, check_size, local_file
+from pipelines.extract.lineage import staged_raw_copy
 
 Encoding = Literal["auto", "utf-8", "utf-8-sig", "gbk", "gb18030"]
 _DELIMS = (",", "\t", ";", "|")
@@ -45,10 +48,20 @@ class CsvOptions(CsvParseOptions):
 
 
 def read(options: CsvOptions, *, dataset_dir: Path, dataset: str, state_dir: Path | None = None) -> Received:
-    """Read the file named by ``options.path`` and parse it."""
-    shown, data = read_local_file(options.path, options.max_bytes, dataset_dir=dataset_dir, dataset=dataset, state_dir=state_dir)
-    table, details = parse_csv_bytes(data, options, source=shown)
-    return Received(table=table, parts=[RawPart(shown, data)], locator=f"file:{shown}", details=details)
+    """Read the file named by ``options.path`` and parse it.
+
+    With a state dir the file is first copied into ``raw/`` (hashed in the background) and that copy is
+    parsed, so the snapshot is exactly what was read and no copy of the bytes lives in memory."""
+    shown, path = local_file(options.path, options.max_bytes, dataset_dir=dataset_dir, dataset=dataset, state_dir=state_dir)
+    if state_dir is None:
+        data = path.read_bytes()
+        table, details = parse_csv_bytes(data, options, source=shown)
+        return Received(table=table, parts=[RawPart(shown, data)], locator=f"file:{shown}", details=details)
+    with staged_raw_copy(state_dir, path) as staged:
+        check_size(staged.path.stat().st_size, options.max_bytes, shown)  # the file may have grown since it was checked
+        table, details = parse_csv_file(staged.path, options, source=shown)
+        sha, size, raw = staged.commit()
+    return Received(table=table, parts=[RawPart(shown, snapshot=StoredRaw(sha, size, raw))], locator=f"file:{shown}", details=details)
 
 
 def _line_at(data: bytes, pos: int) -> int:
@@ -150,28 +163,96 @@ def parse_csv_bytes(data: bytes, options: CsvParseOptions, *, source: str) -> tu
     go straight to pyarrow, which validates UTF-8 itself. Anything else (GB18030, or an error) takes
     the full-decode path, which also finds the line of undecodable bytes.
     """
-    if not data:
+    return _parse_any(_Bytes(data), options, source=source)
+
+
+def parse_csv_file(path: Path, options: CsvParseOptions, *, source: str) -> tuple[pl.DataFrame, dict]:
+    """``parse_csv_bytes`` of a file's content; the UTF-8 fast path streams the body from the file."""
+    return _parse_any(_File(Path(path)), options, source=source)
+
+
+class _Bytes:
+    """The raw input held in memory."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def head(self, n: int) -> bytes:
+        return self.data[:n]
+
+    def all(self) -> bytes:
+        return self.data
+
+    def stream(self, offset: int):
+        return pa.BufferReader(pa.py_buffer(self.data)[offset:])
+
+    def blank_from(self, offset: int) -> bool:
+        return _NON_SPACE_BYTES.search(self.data, offset) is None
+
+
+class _File:
+    """The raw input as a file, read in blocks (never held whole in memory on the fast path)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __len__(self) -> int:
+        return self.path.stat().st_size
+
+    def head(self, n: int) -> bytes:
+        with open(self.path, "rb") as fh:
+            return fh.read(n)
+
+    def all(self) -> bytes:
+        return self.path.read_bytes()
+
+    def stream(self, offset: int):
+        f = pa.OSFile(str(self.path))
+        f.seek(offset)
+        return f
+
+    def blank_from(self, offset: int) -> bool:
+        with open(self.path, "rb") as fh:
+            fh.seek(offset)
+            while chunk := fh.read(1 << 20):
+                if _NON_SPACE_BYTES.search(chunk):
+                    return False
+        return True
+
+
+_NON_SPACE_BYTES = re.compile(rb"\S")
+
+
+def _parse_any(src: "_Bytes | _File", options: CsvParseOptions, *, source: str) -> tuple[pl.DataFrame, dict]:
+    if not len(src):
         raise SourceError("file is empty (0 bytes)", fix="re-export the source; an export must contain at least the header row",
                           source=source, code="empty-file")
     if options.encoding in ("auto", "utf-8", "utf-8-sig"):
-        bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-        head = _utf8_prefix(data, bom)
+        first = src.head(_HEAD_BYTES + 3)
+        bom = 3 if first.startswith(b"\xef\xbb\xbf") else 0
+        head = _utf8_prefix(first, bom)
         if head is not None:
             encoding = "utf-8-sig" if bom else "utf-8"
             try:
-                return _parse(head, data, bom, encoding, options, source=source, body_is_bytes=True)
+                return _parse(head, src, bom, encoding, options, source=source, body_is_bytes=True)
             except _NotUtf8:
                 pass  # fall through: full decode names the line, or finds GB18030
+    data = src.all()
     text, encoding = decode(data, options.encoding, source=source)
-    return _parse(text, data, 0, encoding, options, source=source, body_is_bytes=False)
+    return _parse(text, _Bytes(data), 0, encoding, options, source=source, body_is_bytes=False)
 
 
 class _NotUtf8(Exception):
     pass
 
 
-def _parse(text: str, data: bytes, bom: int, encoding: str, options: CsvParseOptions, *, source: str,
+def _parse(text: str, src: "_Bytes | _File", bom: int, encoding: str, options: CsvParseOptions, *, source: str,
            body_is_bytes: bool) -> tuple[pl.DataFrame, dict]:
+    """``body_is_bytes``: ``text`` is only a decoded head and the body is parsed from ``src`` (UTF-8);
+    else ``text`` is the whole decoded input (re-encoded to UTF-8 for the parser)."""
     start = _split_lines_from(text, options.header_row, source=source)
     first_nl = text.find("\n", start)
     first_line = text[start: first_nl if first_nl >= 0 else len(text)].rstrip("\r")
@@ -191,10 +272,11 @@ def _parse(text: str, data: bytes, bom: int, encoding: str, options: CsvParseOpt
     details = {"encoding": encoding, "delimiter": delimiter, "header_row": options.header_row}
     if body_is_bytes:
         offset = bom + len(text[:end].encode("utf-8"))
-        body = pa.py_buffer(data)[offset:]
-        empty = re.compile(rb"\S").search(data, offset) is None
+        body = src
+        empty = src.blank_from(offset)
     else:
-        body = text[end:].encode("utf-8")
+        offset = 0
+        body = _Bytes(text[end:].encode("utf-8"))
         empty = _NON_SPACE.search(text, end) is None
     if empty:
         if options.allow_empty:
@@ -209,20 +291,28 @@ def _parse(text: str, data: bytes, bom: int, encoding: str, options: CsvParseOpt
         return "skip"
 
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(body),
-            read_options=pacsv.ReadOptions(column_names=names),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True,
-                                                  null_values=[""], quoted_strings_can_be_null=True, check_utf8=True),
-        )
+        with body.stream(offset) as stream, _system_allocator():  # and again for the conversion, below
+            table = pacsv.read_csv(
+                stream,
+                read_options=pacsv.ReadOptions(column_names=names),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
+                # values as bytes: polars validates the UTF-8 when casting them to text (cheaper than arrow's check)
+                convert_options=pacsv.ConvertOptions(column_types={n: pa.binary() for n in names}, strings_can_be_null=True,
+                                                      null_values=[""], quoted_strings_can_be_null=True),
+            )
     except pa.ArrowInvalid as exc:
         if body_is_bytes and "utf8" in str(exc).lower().replace("-", ""):
             raise _NotUtf8() from None
         raise SourceError("file could not be parsed as delimited text", fix="check quoting (unbalanced \") and the delimiter",
                           source=source, delimiter=repr(delimiter), code="parse-error") from None
     if bad:
-        body_text = bytes(body).decode("utf-8", errors="replace") if body_is_bytes else text[end:]
+        if body_is_bytes:
+            try:
+                body_text = body.all()[offset:].decode("utf-8")
+            except UnicodeDecodeError:  # not UTF-8 after all: GB18030 multi-byte chars may hold delimiter bytes
+                raise _NotUtf8() from None
+        else:
+            body_text = text[end:]
         line, expected, actual = _first_ragged(body_text, delimiter, len(labels), body_first_line)
         raise SourceError(
             f"ragged rows: {len(bad)} row(s) do not have {len(labels)} fields",
@@ -230,10 +320,50 @@ def _parse(text: str, data: bytes, bom: int, encoding: str, options: CsvParseOpt
             source=source, line=line, expected_fields=expected, actual_fields=actual, bad_rows=len(bad),
             code="extra-cell" if actual > expected else "missing-cell",
         )
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    frame.columns = labels
-    return frame, details
+    handed = [table]
+    del table
+    try:
+        with _system_allocator():
+            return _to_polars(handed, labels), details
+    except pl.exceptions.ComputeError:  # a value is not valid UTF-8
+        if body_is_bytes:
+            raise _NotUtf8() from None
+        raise
+
+
+@contextmanager
+def _system_allocator() -> Iterator[None]:
+    """Let arrow allocate through malloc, and give malloc's free memory back to the system afterwards.
+    Arrow's default mimalloc pool keeps freed parser blocks resident for the rest of the run and pays
+    more for fresh pages. The default pool is process-wide: a concurrent parse switching it back only
+    changes which pool serves later allocations (each buffer keeps its own pool)."""
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+        _malloc_trim()
+
+
+def _malloc_trim() -> None:
+    """glibc keeps freed memory in its arenas (~0.6 GB per GB of CSV after a parse); trim returns it."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _to_polars(handed: list[pa.Table], labels: list[str]) -> pl.DataFrame:
+    """The arrow table (handed over in a list, so no caller keeps it) as a polars frame, one column at
+    a time: each arrow column is released once converted, so the whole table never exists twice."""
+    table = handed.pop()
+    columns = []
+    for label in labels:
+        columns.append(pl.from_arrow(table.column(0)).cast(pl.String).alias(label))
+        table = table.remove_column(0)
+    del table
+    return pl.DataFrame(columns)
 
 
 def _first_ragged(body: str, delimiter: str, width: int, first_line: int) -> tuple[int, int, int]:

@@ -12,13 +12,15 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from pydantic import Field
 
 from kaifang.errors import ConfigError, SourceError, TransientError
 from pipelines.extract.common import Options, RawPart, Received, check_header, expand, frame_from_columns, redact_url, text_value
+
+if TYPE_CHECKING:  # httpx is imported when an http source is read, not when descriptors are loaded
+    import httpx
 
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
@@ -68,6 +70,8 @@ def _headers(options: HttpOptions, dataset: str) -> dict[str, str]:
 
 
 def _get(client: httpx.Client, url: str, params: dict, options: HttpOptions, *, shown: str, page: int) -> bytes:
+    import httpx
+
     delay = options.backoff_seconds
     last = ""
     for attempt in range(options.retries + 1):
@@ -97,6 +101,8 @@ def _get(client: httpx.Client, url: str, params: dict, options: HttpOptions, *, 
 def read(options: HttpOptions, *, dataset_dir: Path, dataset: str, state_dir: Path | None = None) -> Received:
     url = expand(options.url, state_dir, dataset=dataset, key="source.options.url")
     shown = redact_url(url)
+    import httpx
+
     headers = _headers(options, dataset)
     parts: list[RawPart] = []
     records: list[dict] = []

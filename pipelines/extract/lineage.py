@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from kaifang import __version__
 from kaifang.settings import REPO_ROOT
@@ -79,6 +82,73 @@ def store_raw(state_dir: str | Path, data: bytes, sha: str | None = None) -> Pat
         os.chmod(tmp, 0o440)
         os.replace(tmp, path)
     return path
+
+
+class StagedRaw:
+    """A private copy of a source file in ``raw/``, hashed in a background thread while it is parsed."""
+
+    def __init__(self, raw_dir: Path, tmp: Path) -> None:
+        self.raw_dir, self.path = raw_dir, tmp
+        self._digest: tuple[str, int] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._hash, name="kaifang-raw-sha256", daemon=True)
+        self._thread.start()
+
+    def _hash(self) -> None:
+        try:
+            h, size = hashlib.sha256(), 0
+            with open(self.path, "rb") as fh:
+                while chunk := fh.read(8 << 20):  # hashlib releases the GIL on large updates
+                    h.update(chunk)
+                    size += len(chunk)
+            self._digest = (h.hexdigest(), size)
+        except BaseException as exc:  # noqa: BLE001 — re-raised by commit()
+            self._error = exc
+
+    def join(self) -> None:
+        """Wait for the hash to finish."""
+        self._thread.join()
+
+    def digest(self) -> tuple[str, int]:
+        """(sha256, size) of the staged copy (waits for the hash)."""
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._digest is not None
+        return self._digest
+
+    def commit(self) -> tuple[str, int, Path]:
+        """Name the copy ``raw/<sha256>`` (write-once: an existing snapshot is kept); (sha256, size, path)."""
+        sha, size = self.digest()
+        path = self.raw_dir / sha
+        if path.exists():
+            self.path.unlink()
+        else:
+            os.replace(self.path, path)
+        self.path = path
+        return sha, size, path
+
+
+@contextmanager
+def staged_raw_copy(state_dir: str | Path, src: str | Path) -> Iterator[StagedRaw]:
+    """Copy ``src`` into ``<state_dir>/raw/`` (kernel-side copy, no bytes in Python) and hash the copy
+    in the background. Parse ``staged.path`` — the exact bytes being hashed, immune to later changes of
+    the source — then ``staged.commit()``; without a commit (an error) the copy is removed."""
+    raw_dir = Path(state_dir) / "raw"
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=raw_dir, prefix=".tmp-")
+    os.close(fd)
+    staged = None
+    try:
+        shutil.copyfile(src, tmp)  # sendfile(2) on Linux
+        os.chmod(tmp, 0o440)
+        staged = StagedRaw(raw_dir, Path(tmp))
+        yield staged
+    finally:
+        if staged is not None:
+            staged.join()
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def now_utc() -> str:

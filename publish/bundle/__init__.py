@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -27,6 +28,7 @@ from .csvout import write_csv
 from .dcat import render_dcat
 from .model import BUNDLE_FILE, Bundle, BundleFile
 from .tableschema import public_schema
+from .written import Written, csv_header, write_checked
 
 __all__ = ["Bundle", "BundleFile", "PreviousRelease", "build", "render_datapackage", "render_dcat", "file_specs"]
 
@@ -56,11 +58,34 @@ def file_specs(dataset_id: str) -> list[BundleFile]:
     ]
 
 
-def _sorted(frame: pl.DataFrame, schema: dict) -> pl.DataFrame:
-    pk = schema.get("primaryKey") or []
-    if pk:
-        return frame.sort(pk, nulls_last=True, maintain_order=True)
-    return frame
+_ORDERED_TYPES = (pl.String, pl.Date, pl.Datetime, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+
+
+def _strictly_increasing(frame: pl.DataFrame, pk: list[str]) -> bool:
+    """True when the key columns have no nulls and every row's key is greater than the previous row's
+    (lexicographically): the frame is then sorted by key and the key is unique. Other key types answer False."""
+    if not all(isinstance(frame.schema[k], _ORDERED_TYPES) for k in pk):
+        return False
+    greater = None
+    for k in reversed(pk):
+        col, prev = pl.col(k), pl.col(k).shift(1)
+        greater = col > prev if greater is None else (col > prev) | ((col == prev) & greater)
+    assert greater is not None
+    checks = [pl.col(k).null_count() == 0 for k in pk] + [greater.slice(1).fill_null(False).all()]
+    return bool(frame.select(pl.all_horizontal(checks)).item())
+
+
+def _in_key_order(frame: pl.DataFrame, pk: list[str], ds_id: str) -> pl.DataFrame:
+    """The frame sorted by primary key (nulls last, ties in input order); a duplicate key is refused.
+    Data usually arrives in key order: one pass proving it (strictly increasing key) replaces both the
+    duplicate search and the sort (which would copy the whole frame)."""
+    if not pk or frame.height < 2 or _strictly_increasing(frame, pk):
+        return frame
+    dup = frame.select(pl.struct(pk).is_duplicated().arg_true().first()).item()
+    if dup is not None:
+        raise TerminalError("primary key is not unique in the release data", dataset=ds_id, field=",".join(pk), row=int(dup) + 2,
+                            fix="deduplicate the source or fix primaryKey in schema.json (the quality gate's unique-error)")
+    return frame.sort(pk, nulls_last=True, maintain_order=True)
 
 
 def _dump(path: Path, obj: Any) -> None:
@@ -135,23 +160,20 @@ def build(
     ds_id = dataset.id
     schema = getattr(dataset, "schema", None) or getattr(dataset.descriptor, "schema", {}) or {}
     pschema = public_schema(schema, frame, deid)
-    pk = pschema.get("primaryKey") or []
-    if pk:
-        dup = frame.select(pl.struct(pk).is_duplicated().arg_true().first()).item()
-        if dup is not None:
-            raise TerminalError("primary key is not unique in the release data", dataset=ds_id, field=",".join(pk), row=int(dup) + 2,
-                                fix="deduplicate the source or fix primaryKey in schema.json (the quality gate's unique-error)")
-    frame = _sorted(frame.select([f["name"] for f in pschema["fields"]]), pschema)
+    frame = _in_key_order(frame.select([f["name"] for f in pschema["fields"]]), pschema.get("primaryKey") or [], ds_id)
     specs = file_specs(ds_id)
     root = Path(staging_dir) / ds_id
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".build-{dt.datetime.now().strftime('%H%M%S%f')}"
     tmp.mkdir()
+    # The Parquet file is written in a second thread (polars releases the GIL): at once with the CSV
+    # when there is no previous release to be up to date with, else with the row diff.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaifang-parquet")
     try:
-        csv_path = tmp / specs[0].name
-        escaped = write_csv(frame, csv_path)
-        data_sha, _ = sha256_file(csv_path)
-        chash = versioning.content_hash(data_sha, pschema)
+        parquet = pool.submit(_write_parquet, frame, tmp / specs[1].name) if previous is None else None
+        escaped, csv_file = write_csv(frame, tmp / specs[0].name)
+        _check_csv(csv_file, frame, specs[0].name)
+        chash = versioning.content_hash(csv_file.sha256, pschema)
         if previous is not None and previous.content_sha256 == chash:
             return None
         final = root / chash[:16]
@@ -162,6 +184,8 @@ def build(
                 return existing  # a re-run (e.g. after a crash) reuses the staged bundle byte for byte
         if final.exists():
             shutil.rmtree(final)  # a half-renamed or stale build
+        if parquet is None:
+            parquet = pool.submit(_write_parquet, frame, tmp / specs[1].name)
         sd = versioning.diff_schema(previous.public_schema if previous else None, pschema)
         rd = versioning.diff_rows(previous.frame if previous else None, frame, old_schema=previous.public_schema if previous else None, new_schema=pschema)
         version, level = versioning.bump(previous.version if previous else None, sd, rd)
@@ -171,7 +195,6 @@ def build(
         if escaped:
             cl["formula_escaped"] = escaped  # counts per field, no values
 
-        frame.write_parquet(tmp / specs[1].name, compression="zstd", statistics=True)
         _dump(tmp / "quality-report.json", quality)
         (tmp / "quality-report.html").write_text(quality_html, encoding="utf-8")
         _dump(tmp / "deid-record.json", deid)
@@ -186,8 +209,13 @@ def build(
             rows=frame.height, quality_score=score, quality_dimensions=dims,
             lineage_sha256=hashlib.sha256(versioning.canonical_json(lineage)).hexdigest(),
         )
+        pq_file = parquet.result()
         for f in specs:
-            if f.role not in ("datapackage", "dcat"):
+            if f.role == "data-csv":
+                f.sha256, f.bytes = csv_file.sha256, csv_file.bytes
+            elif f.role == "data-parquet":
+                f.sha256, f.bytes = pq_file.sha256, pq_file.bytes
+            elif f.role not in ("datapackage", "dcat"):
                 f.sha256, f.bytes = sha256_file(tmp / f.name)
         bundle.datapackage = render_datapackage(bundle, dataset.descriptor)
         _dump(tmp / "datapackage.json", bundle.datapackage)
@@ -196,7 +224,6 @@ def build(
         for f in specs:
             if f.role in ("datapackage", "dcat"):
                 f.sha256, f.bytes = sha256_file(tmp / f.name)
-        verify(bundle, expected=frame)
         bundle.dir = tmp
         bundle.save()
         tmp.rename(final)  # atomic: a staged bundle is complete or absent
@@ -205,12 +232,33 @@ def build(
         bundle.save()
         return bundle
     finally:
+        pool.shutdown(wait=True)  # a Parquet write still running finishes before its folder is removed
         if tmp is not None and tmp.exists():
             shutil.rmtree(tmp)
 
 
-def verify(bundle: Bundle, expected: pl.DataFrame | None = None) -> None:
-    """Re-hash every file and re-read the data files; raise TerminalError on any mismatch."""
+def _write_parquet(frame: pl.DataFrame, path: Path) -> Written:
+    """Write the release Parquet (hashed as written, checked on disk) and check its footer: rows and typed columns."""
+    written = write_checked(path, lambda sink: frame.write_parquet(sink, compression="zstd", statistics=True))
+    _check_parquet(path, frame.height, frame.columns, dict(frame.schema))
+    return written
+
+
+def _check_parquet(path: Path, rows: int, columns: list[str], dtypes: dict | None = None) -> None:
+    """The footer of a complete Parquet file names ``rows`` rows and these columns (and dtypes)."""
+    got = pl.read_parquet_schema(path)
+    if pl.scan_parquet(path).select(pl.len()).collect().item() != rows or list(got) != columns or (dtypes is not None and dict(got) != dtypes):
+        raise TerminalError("Parquet file does not re-read as the release data", file=path.name)
+
+
+def _check_csv(written: Written, frame: pl.DataFrame, name: str) -> None:
+    if written.records != frame.height + 1 or written.header != frame.columns:
+        raise TerminalError("CSV file does not re-read as the release data", file=name)
+
+
+def verify(bundle: Bundle) -> None:
+    """Re-hash every file against the bundle's record (the bytes written and checked when it was built)
+    and check the data files' structure: Parquet footer rows and columns, CSV header. TerminalError on any mismatch."""
     for f in bundle.files:
         p = bundle.path(f.name)
         if not p.exists():
@@ -218,11 +266,7 @@ def verify(bundle: Bundle, expected: pl.DataFrame | None = None) -> None:
         sha, size = sha256_file(p)
         if (sha, size) != (f.sha256, f.bytes):
             raise TerminalError("bundle file changed after it was built", file=str(p), fix="rebuild the release bundle")
-    pq = pl.read_parquet(bundle.path(bundle.file("data-parquet").name))
-    if pq.height != bundle.rows or pq.columns != [f["name"] for f in bundle.public_schema["fields"]]:
-        raise TerminalError("Parquet file does not re-read as the release data", file=bundle.file("data-parquet").name)
-    if expected is not None and not pq.equals(expected):
-        raise TerminalError("Parquet file does not round-trip the release data", file=bundle.file("data-parquet").name)
-    csv = pl.read_csv(bundle.path(bundle.file("data-csv").name), infer_schema=False)
-    if csv.height != bundle.rows or csv.columns != pq.columns:
+    columns = [f["name"] for f in bundle.public_schema["fields"]]
+    _check_parquet(bundle.path(bundle.file("data-parquet").name), bundle.rows, columns)
+    if csv_header(bundle.path(bundle.file("data-csv").name)) != columns:
         raise TerminalError("CSV file does not re-read as the release data", file=bundle.file("data-csv").name)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
+from .written import Written, write_checked
+
 FORMULA_START = r"^[=+\-@\t\r]"
 
 
@@ -28,11 +30,12 @@ def escape_formulas(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
     return escaped, counts
 
 
-def write_csv(frame: pl.DataFrame, path: Path) -> dict[str, int]:
-    """Write the release CSV; return the formula-escape counts per field."""
+def write_csv(frame: pl.DataFrame, path: Path) -> tuple[dict[str, int], Written]:
+    """Write the release CSV (hashed as written, checked on disk); return the formula-escape counts
+    per field and the written file's sha256, size, record count and header."""
     escaped, counts = escape_formulas(frame)
-    escaped.write_csv(
-        path,
+    written = write_checked(path, lambda sink: escaped.write_csv(
+        sink,
         include_header=True,
         line_terminator="\r\n",
         quote_style="necessary",
@@ -40,5 +43,5 @@ def write_csv(frame: pl.DataFrame, path: Path) -> dict[str, int]:
         date_format="%Y-%m-%d",
         datetime_format="%Y-%m-%dT%H:%M:%S",
         time_format="%H:%M:%S",
-    )
-    return counts
+    ), csv_records=True)
+    return counts, written

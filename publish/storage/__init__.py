@@ -17,7 +17,6 @@ from kaifang.errors import ConfigError
 
 from .base import ObjectStore, StoredObject, sha256_file
 from .local import LocalStore
-from .s3 import S3Store
 
 __all__ = ["ObjectStore", "StoredObject", "LocalStore", "S3Store", "open_store", "sha256_file"]
 
@@ -42,6 +41,8 @@ def open_store(url: str | None, settings=None) -> ObjectStore:
         unknown = set(query) - known
         if unknown:
             raise ConfigError("unknown S3 store option", option=",".join(sorted(unknown)), fix=f"use only {', '.join(sorted(known))}")
+        from .s3 import S3Store  # boto3 is imported only for an s3:// store
+
         try:
             return S3Store(
                 parsed.netloc,
@@ -59,3 +60,11 @@ def open_store(url: str | None, settings=None) -> ObjectStore:
         except ValueError:
             raise ConfigError("S3 store option is not a number", store=url.split("?")[0], fix="multipart_threshold, part_size, max_attempts and timeout take numbers") from None
     raise ConfigError("unsupported object store URL scheme", scheme=parsed.scheme, fix="use file:///path or s3://bucket/prefix")
+
+
+def __getattr__(name: str):
+    if name == "S3Store":  # lazily: importing boto3 costs a few hundred ms
+        from .s3 import S3Store
+
+        return S3Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -72,3 +72,17 @@ def test_primary_key_must_name_a_field():
 def test_duplicate_field_names_refused():
     with pytest.raises(ConfigError):
         validate_schema(schema({"name": "a", "sensitivity": "public"}, {"name": "a", "sensitivity": "public"}))
+
+
+def test_frictionless_acceptance_is_remembered_refusals_are_not(tmp_path, monkeypatch):
+    from pipelines.tableschema import schema_check_cache
+
+    monkeypatch.setenv("KAIFANG_CACHE_DIR", str(tmp_path))
+    good = {"fields": [{"name": "a", "type": "string", "sensitivity": "public"}]}
+    validate_schema(good)
+    assert schema_check_cache({"fields": [{"name": "a", "type": "string"}]}).exists()
+    bad = {"fields": [{"name": "a", "type": "string", "sensitivity": "public", "constraints": {"minLength": "x"}}]}
+    for _ in range(2):  # refused every time: only acceptances are remembered
+        with pytest.raises(ConfigError, match="Frictionless"):
+            validate_schema(bad)
+    assert len(list((tmp_path / "schema-checks").iterdir())) == 1

@@ -182,3 +182,36 @@ def test_real_descriptor_and_privacy_record_shape(tmp_path):
     extras = {e["key"]: e["value"] for e in meta["extras"]}
     assert extras["spatial_coverage"] == "武汉市 (420100)" and extras["temporal_coverage"] == "2024-01-01/2024-12-31" and extras["open_condition"] == "conditional"
     assert meta["maintainer_email"].endswith(".cn") and meta["license_id"] == "CC-BY-4.0"
+
+
+def test_written_csv_records_count_quoted_line_breaks_across_chunks(tmp_path):
+    from publish.bundle.written import write_checked
+
+    body = b'a,b\r\n"x\r\ny",1\r\n"say ""hi""\r\n",2\r\nplain,3\r\n'
+    for size in (1, 2, 3, 7, len(body)):  # chunk boundaries anywhere, also between CR and LF
+        w = write_checked(tmp_path / "t.csv", lambda sink: [sink.write(body[i:i + size]) for i in range(0, len(body), size)], csv_records=True)
+        assert (w.records, w.header, w.bytes) == (4, ["a", "b"], len(body))
+
+
+def test_bad_write_is_refused(tmp_path):
+    from publish.bundle.written import write_checked
+
+    def write_then_damage(sink):
+        sink.write(b"a,b\r\n1,2\r\n")
+        sink.flush()
+        with open(tmp_path / "t.csv", "r+b") as fh:  # the disk no longer holds what the writer produced
+            fh.write(b"X")
+
+    with pytest.raises(TerminalError, match="differs from the bytes written"):
+        write_checked(tmp_path / "t.csv", write_then_damage, csv_records=True)
+
+
+def test_unsorted_input_is_released_in_key_order_and_sorted_input_as_is(tmp_path):
+    ds = make_dataset(tmp_path)
+    f = make_frame(12)
+    a = _build(tmp_path / "a", ds, f)
+    b = _build(tmp_path / "b", ds, f.reverse())
+    assert a.content_sha256 == b.content_sha256
+    assert pl.read_parquet(b.path(f"{ds.id}.parquet"))["record_id"].to_list() == list(range(1, 13))
+    with pytest.raises(TerminalError, match="not unique"):
+        _build(tmp_path / "c", ds, pl.concat([f.head(3), f.slice(2, 1), f.tail(9)]))  # sorted, one key twice
