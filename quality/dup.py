@@ -17,10 +17,12 @@ def duplicated(frame: pl.DataFrame | pl.Series, *, later_only: bool = False) -> 
     if n == 0:
         return pl.Series([], dtype=pl.Boolean)
     hashes = df.to_series().hash() if df.width == 1 else df.hash_rows()
-    candidates = hashes.is_duplicated()
-    if not candidates.any():
-        return candidates
-    idx = candidates.arg_true()
+    # hashes seen more than once: neighbours after a sort (several times cheaper than is_duplicated)
+    ordered = hashes.sort()
+    repeated = ordered.filter((ordered == ordered.shift(1)).fill_null(False))
+    if repeated.is_empty():
+        return pl.repeat(False, n, dtype=pl.Boolean, eager=True)
+    idx = hashes.is_in(repeated.implode()).arg_true()
     sub = df[idx]
     if later_only:
         key = sub.to_series() if sub.width == 1 else sub.select(pl.struct(pl.all())).to_series()

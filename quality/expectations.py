@@ -6,6 +6,7 @@ frame. Common expectation types (``NATIVE``) run as polars expressions with GX's
 (nulls — and NaN, as pandas sees it — are "missing" and excluded from map expectations except
 ``not_be_null``; ``unexpected_percent`` is relative to non-missing values; ``mostly``); any other
 type runs through Great Expectations itself on pandas (one ephemeral context per process).
+Column-map expectations (``MAP_EXPRS``) are evaluated together in one polars query, in parallel.
 
 Results never carry cell values: GX's ``unexpected_list``/``partial_unexpected_*`` lists are
 reduced to row numbers (header = row 1), and observed values of aggregate expectations are kept
@@ -14,6 +15,7 @@ only when every column involved is ``public`` in the schema.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import threading
@@ -70,9 +72,14 @@ class ExpectationResult:
 
 
 def _missing(s: pl.Series) -> pl.Series:
-    m = s.is_null()
-    if s.dtype in (pl.Float32, pl.Float64):
-        m = m | s.is_nan().fill_null(False)
+    return s.to_frame("s").select(_missing_expr(pl.col("s"), s.dtype)).to_series()
+
+
+def _missing_expr(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Missing as GX sees it on pandas: null, and NaN in float columns."""
+    m = c.is_null()
+    if dtype in (pl.Float32, pl.Float64):
+        m = m | c.is_nan().fill_null(False)
     return m
 
 
@@ -84,28 +91,27 @@ def _mostly_ok(unexpected: int, denominator: int, mostly: float | None) -> bool:
     return (1 - unexpected / denominator) >= mostly
 
 
-def _map(kw: dict, s: pl.Series, bad: pl.Series, *, denominator_all: bool = False) -> dict[str, Any]:
-    """GX column-map result from a mask over the whole column (missing rows already excluded)."""
-    n = len(s)
-    missing = _missing(s)
-    bad = bad.fill_null(False)
-    if not denominator_all:
-        bad = bad & ~missing
-    unexpected = int(bad.sum())
-    missing_count = int(missing.sum())
-    nonmissing = n - missing_count
-    den = n if denominator_all else nonmissing
+def _map_result(kw: dict, n: int, unexpected: int, missing_count: int, rows: list[int], *, denominator_all: bool = False) -> dict[str, Any]:
+    """GX column-map result from counts (``rows``: first failing row indexes, 0-based)."""
+    den = n if denominator_all else n - missing_count
     out: dict[str, Any] = {
         "element_count": n,
         "unexpected_count": unexpected,
         "unexpected_percent": (unexpected / den * 100.0) if den else None,
         "success": _mostly_ok(unexpected, den, kw.get("mostly")),
-        "unexpected_rows": [i + 2 for i in bad.arg_true()[:FIRST_ROWS].to_list()],
+        "unexpected_rows": [i + 2 for i in rows[:FIRST_ROWS]],
     }
     if not denominator_all:
         out["missing_count"] = missing_count
         out["missing_percent"] = (missing_count / n * 100.0) if n else None
     return out
+
+
+def _map(kw: dict, s: pl.Series, bad: pl.Series) -> dict[str, Any]:
+    """GX column-map result from a mask over the whole column (missing rows excluded here)."""
+    missing = _missing(s)
+    bad = bad.fill_null(False) & ~missing
+    return _map_result(kw, len(s), int(bad.sum()), int(missing.sum()), bad.arg_true()[:FIRST_ROWS].to_list())
 
 
 def _bound(value: Any, dtype: pl.DataType) -> Any:
@@ -119,16 +125,51 @@ def _bound(value: Any, dtype: pl.DataType) -> Any:
     return value
 
 
-def _between_mask(s: pl.Series, kw: dict) -> pl.Series:
-    lo, hi = _bound(kw.get("min_value"), s.dtype), _bound(kw.get("max_value"), s.dtype)
+def _between(x: Any, dtype: pl.DataType, kw: dict, none: Any) -> Any:
+    """Cells of ``x`` (a Series, or an expression of ``dtype``) outside the bounds; ``none``: all False.
+
+    Series compare with Python values by their own casting rules; expressions only take the values
+    ``_plain_values`` accepts, for which both agree.
+    """
+    lo, hi = _bound(kw.get("min_value"), dtype), _bound(kw.get("max_value"), dtype)
     if lo is None and hi is None:
         raise ConfigError("expect_..._between needs min_value or max_value", fix="set at least one bound")
-    bad = pl.repeat(False, len(s), dtype=pl.Boolean, eager=True)
+    bad = none
     if lo is not None:
-        bad = bad | ((s <= lo) if kw.get("strict_min") else (s < lo)).fill_null(False)
+        bad = bad | ((x <= lo) if kw.get("strict_min") else (x < lo)).fill_null(False)
     if hi is not None:
-        bad = bad | ((s >= hi) if kw.get("strict_max") else (s > hi)).fill_null(False)
+        bad = bad | ((x >= hi) if kw.get("strict_max") else (x > hi)).fill_null(False)
     return bad
+
+
+def _between_mask(s: pl.Series, kw: dict) -> pl.Series:
+    return _between(s, s.dtype, kw, pl.repeat(False, len(s), dtype=pl.Boolean, eager=True))
+
+
+def _lengths(x: Any) -> Any:
+    return x.cast(pl.Utf8).str.len_chars()
+
+
+def _plain_values(values: list[Any], dtype: pl.DataType) -> bool:
+    """Values an expression compares with cells of ``dtype`` exactly as a Series does (numbers with
+    numbers that fit, dates with dates); other pairs take the eager path with the Series' own rules."""
+    for v in values:
+        if isinstance(v, bool):
+            return False
+        if isinstance(v, float) and (dtype == pl.Float64 or dtype.is_integer()):
+            continue
+        if isinstance(v, int) and (dtype == pl.Float64 or (dtype.is_integer() and _fits(v, dtype))):
+            continue
+        if dtype == pl.Date and (isinstance(v, str) or (isinstance(v, dt.date) and not isinstance(v, dt.datetime))):
+            continue
+        if dtype == pl.Datetime("us") and (isinstance(v, str) or (isinstance(v, dt.datetime) and v.tzinfo is None)):
+            continue
+        return False
+    return True
+
+
+def _fits(value: int, dtype: pl.DataType) -> bool:
+    return -(2**63) <= value < 2**63 and pl.Series([value]).cast(dtype, strict=False).item() == value
 
 
 def _observed_between(value: Any, kw: dict, dtype: pl.DataType | None = None) -> bool:
@@ -144,9 +185,9 @@ def _observed_between(value: Any, kw: dict, dtype: pl.DataType | None = None) ->
     return True
 
 
-def _regex_search(s: pl.Series, regex: str) -> pl.Series:
+def _regex_search(c: pl.Expr, regex: str) -> pl.Expr:
     re.compile(regex)  # Python must accept it too (GX uses Python's re)
-    return s.cast(pl.Utf8).str.contains(regex)
+    return c.cast(pl.Utf8).str.contains(regex)
 
 
 def _col(frame: pl.DataFrame, kw: dict) -> pl.Series:
@@ -162,16 +203,104 @@ def _set_series(values: list, dtype: pl.DataType) -> pl.Series:
     return pl.Series(values).cast(dtype, strict=True)
 
 
-def _values_in_set(frame, kw):
-    s = _col(frame, kw)
-    allowed = _set_series(list(kw["value_set"]), s.dtype)
-    return _map(kw, s, ~s.is_in(allowed.implode()))
+#: column-map expectations as polars expressions: type → (bad cells of column ``c`` of ``dtype``, missing
+#: rows count in the denominator). ``run_suite`` evaluates all of them in one query over the frame.
+MAP_EXPRS: dict[str, tuple[Callable[[pl.Expr, pl.DataType, dict], pl.Expr], bool]] = {
+    "expect_column_values_to_not_be_null": (lambda c, dtype, kw: _missing_expr(c, dtype), True),
+    "expect_column_values_to_be_null": (lambda c, dtype, kw: ~_missing_expr(c, dtype), True),
+    "expect_column_values_to_be_in_set": (lambda c, dtype, kw: ~c.is_in(_set_series(list(kw["value_set"]), dtype).implode()), False),
+    "expect_column_values_to_not_be_in_set": (lambda c, dtype, kw: c.is_in(_set_series(list(kw["value_set"]), dtype).implode()), False),
+    "expect_column_values_to_be_between": (lambda c, dtype, kw: _between(c, dtype, kw, pl.lit(False)), False),
+    "expect_column_values_to_match_regex": (lambda c, dtype, kw: ~_regex_search(c, kw["regex"]), False),
+    "expect_column_values_to_not_match_regex": (lambda c, dtype, kw: _regex_search(c, kw["regex"]), False),
+    "expect_column_value_lengths_to_be_between": (lambda c, dtype, kw: _between(_lengths(c), pl.UInt32, kw, pl.lit(False)), False),
+    "expect_column_value_lengths_to_equal": (lambda c, dtype, kw: _lengths(c) != kw["value"], False),
+}
 
 
-def _values_not_in_set(frame, kw):
-    s = _col(frame, kw)
-    allowed = _set_series(list(kw["value_set"]), s.dtype)
-    return _map(kw, s, s.is_in(allowed.implode()))
+def _map_exprs(frame: pl.DataFrame, etype: str, kw: dict, tag: str) -> tuple[pl.Expr, pl.Expr]:
+    """(bad mask, missing mask) of one column-map expectation, named ``b{tag}``/``m{tag}``."""
+    name = kw.get("column")
+    if name not in frame.columns:
+        raise KeyError(name)
+    build, denominator_all = MAP_EXPRS[etype]
+    dtype = frame.schema[name]
+    c = pl.col(name)
+    missing = _missing_expr(c, dtype)
+    bad = build(c, dtype, kw).fill_null(False)
+    if not denominator_all:
+        bad = bad & ~missing
+    return bad.alias(f"b{tag}"), missing.alias(f"m{tag}")
+
+
+def _eval_maps(frame: pl.DataFrame, items: list[tuple[str, dict, tuple[pl.Expr, pl.Expr]]]) -> list[dict[str, Any]]:
+    """Evaluate column-map expectations ``(type, kwargs, _map_exprs(...))`` together: one parallel query."""
+    masks = [e for _, _, pair in items for e in pair]
+    aggs = []
+    for _, _, (bad, missing) in items:
+        b, m = bad.meta.output_name(), missing.meta.output_name()
+        aggs += [pl.col(b).sum().alias(f"u{b}"), pl.col(m).sum().alias(f"n{m}"), pl.col(b).arg_true().head(FIRST_ROWS).implode().alias(f"r{b}")]
+    row = frame.lazy().select(masks).select(aggs).collect().row(0, named=True)
+    out = []
+    for etype, kw, (bad, missing) in items:
+        b, m = bad.meta.output_name(), missing.meta.output_name()
+        out.append(_map_result(kw, frame.height, int(row[f"u{b}"]), int(row[f"n{m}"]), list(row[f"r{b}"]), denominator_all=MAP_EXPRS[etype][1]))
+    return out
+
+
+def _one_map(etype: str) -> Callable[[pl.DataFrame, dict], dict[str, Any]]:
+    return lambda frame, kw: _eval_maps(frame, [(etype, kw, _map_exprs(frame, etype, kw, "0"))])[0]
+
+
+#: map types comparing cells with the suite's values: in the query only when ``_plain_values`` holds
+_COMPARING = {"expect_column_values_to_be_between", "expect_column_value_lengths_to_be_between", "expect_column_value_lengths_to_equal"}
+
+
+def _self_anchored(regex: str) -> bool:
+    """``regex`` is ``^X$`` with X a plain concatenation, so searching for it equals searching for
+    ``^(?:^regex$)`` (the schema check's form of a pattern): no alternation, no inline flags."""
+    body = regex[1:-1]
+    return (
+        regex.startswith("^") and regex.endswith("$") and len(regex) > 1
+        and (len(body) - len(body.rstrip("\\"))) % 2 == 0 and "|" not in regex and "(?" not in regex
+    )
+
+
+def _known_mask(frame: pl.DataFrame, etype: str, kw: dict, known: dict | None) -> pl.Series | None:
+    """The failing cells of a column-map expectation as the schema check already found them, or None."""
+    name = kw.get("column")
+    if not known or known.get("rows") != frame.height or name not in frame.columns or frame.schema[name] != pl.Utf8:
+        return None
+    if etype == "expect_column_values_to_match_regex":
+        regex = kw.get("regex")
+        if not isinstance(regex, str) or not _self_anchored(regex):
+            return None
+        try:
+            re.compile(regex)
+        except re.error:
+            return None
+        return known.get((name, "pattern", regex))
+    if etype == "expect_column_values_to_be_in_set":
+        values = kw.get("value_set")
+        if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+            return None
+        return known.get((name, "enum", frozenset(values)))
+    if etype == "expect_column_values_to_be_unique" and known.get((name, "distinct")):
+        return pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
+    return None
+
+
+def _batchable(frame: pl.DataFrame, etype: str, kw: dict) -> bool:
+    """Whether ``run_suite`` evaluates this expectation in the one query of column-map expectations."""
+    if etype not in _COMPARING:
+        return etype in MAP_EXPRS
+    dtype = frame.schema.get(kw.get("column"))
+    if dtype is None:
+        return False
+    if etype == "expect_column_value_lengths_to_equal":
+        return _plain_values([kw.get("value")], pl.UInt32)
+    bounds = [v for v in (kw.get("min_value"), kw.get("max_value")) if v is not None]
+    return _plain_values(bounds, dtype if etype == "expect_column_values_to_be_between" else pl.UInt32)
 
 
 def _agg(fn: Callable[[pl.Series], Any]):
@@ -189,21 +318,8 @@ def _compound_unique(frame, kw):
     sub = frame.select(cols)
     # GX ignores rows whose values are all missing; an ignored row can only equal another ignored one
     all_missing = sub.select(pl.all_horizontal([pl.col(c).is_null() for c in cols])).to_series()
-    dup = duplicated(sub)
-    n = sub.height
-    bad = dup & ~all_missing
-    unexpected = int(bad.sum())
-    missing_count = int(all_missing.sum())
-    den = n - missing_count
-    return {
-        "element_count": n,
-        "unexpected_count": unexpected,
-        "unexpected_percent": (unexpected / den * 100.0) if den else None,
-        "missing_count": missing_count,
-        "missing_percent": (missing_count / n * 100.0) if n else None,
-        "success": _mostly_ok(unexpected, den, kw.get("mostly")),
-        "unexpected_rows": [i + 2 for i in bad.arg_true()[:FIRST_ROWS].to_list()],
-    }
+    bad = duplicated(sub) & ~all_missing
+    return _map_result(kw, sub.height, int(bad.sum()), int(all_missing.sum()), bad.arg_true()[:FIRST_ROWS].to_list())
 
 
 def _row_count_between(frame, kw):
@@ -211,16 +327,11 @@ def _row_count_between(frame, kw):
 
 
 NATIVE: dict[str, Callable[[pl.DataFrame, dict], dict[str, Any]]] = {
-    "expect_column_values_to_not_be_null": lambda f, kw: _map(kw, _col(f, kw), _missing(_col(f, kw)), denominator_all=True),
-    "expect_column_values_to_be_null": lambda f, kw: _map(kw, _col(f, kw), ~_missing(_col(f, kw)), denominator_all=True),
-    "expect_column_values_to_be_unique": lambda f, kw: _map(kw, _col(f, kw), _dup_nonmissing(_col(f, kw))),
-    "expect_column_values_to_be_in_set": _values_in_set,
-    "expect_column_values_to_not_be_in_set": _values_not_in_set,
+    **{etype: _one_map(etype) for etype in MAP_EXPRS if etype not in _COMPARING},
     "expect_column_values_to_be_between": lambda f, kw: _map(kw, _col(f, kw), _between_mask(_col(f, kw), kw)),
-    "expect_column_values_to_match_regex": lambda f, kw: _map(kw, _col(f, kw), ~_regex_search(_col(f, kw), kw["regex"])),
-    "expect_column_values_to_not_match_regex": lambda f, kw: _map(kw, _col(f, kw), _regex_search(_col(f, kw), kw["regex"])),
-    "expect_column_value_lengths_to_be_between": lambda f, kw: _map(kw, _col(f, kw), _between_mask(_col(f, kw).cast(pl.Utf8).str.len_chars(), kw)),
-    "expect_column_value_lengths_to_equal": lambda f, kw: _map(kw, _col(f, kw), _col(f, kw).cast(pl.Utf8).str.len_chars() != kw["value"]),
+    "expect_column_value_lengths_to_be_between": lambda f, kw: _map(kw, _col(f, kw), _between_mask(_lengths(_col(f, kw)), kw)),
+    "expect_column_value_lengths_to_equal": lambda f, kw: _map(kw, _col(f, kw), _lengths(_col(f, kw)) != kw["value"]),
+    "expect_column_values_to_be_unique": lambda f, kw: _map(kw, _col(f, kw), _dup_nonmissing(_col(f, kw))),
     "expect_compound_columns_to_be_unique": _compound_unique,
     "expect_table_row_count_to_be_between": _row_count_between,
     "expect_table_row_count_to_equal": lambda f, kw: {"observed_value": f.height, "success": f.height == kw["value"]},
@@ -351,11 +462,13 @@ def _public_columns(schema: dict | None) -> set[str]:
     return {f["name"] for f in schema.get("fields", []) if f.get("sensitivity") == "public"}
 
 
-def run_suite(frame: pl.DataFrame, suite: dict, schema: dict | None = None, *, engine: str = "auto") -> list[ExpectationResult]:
+def run_suite(frame: pl.DataFrame, suite: dict, schema: dict | None = None, *, engine: str = "auto", known: dict | None = None) -> list[ExpectationResult]:
     """Evaluate a GX 1.x suite dict on a typed frame.
 
     ``engine``: ``auto`` (native where available, GX otherwise), ``native`` (error on unsupported
-    types) or ``gx`` (everything through Great Expectations — for comparisons).
+    types) or ``gx`` (everything through Great Expectations — for comparisons). ``known``: the
+    ``facts`` of the schema check that produced ``frame`` (``SchemaOutcome.facts``); masks it
+    already computed are reused where they provably equal the expectation's own.
     """
     expectations = suite.get("expectations") if isinstance(suite, dict) else None
     if not isinstance(expectations, list):
@@ -363,6 +476,20 @@ def run_suite(frame: pl.DataFrame, suite: dict, schema: dict | None = None, *, e
     public = _public_columns(schema)
     results: list[ExpectationResult | None] = [None] * len(expectations)
     via_gx: list[int] = []
+    maps: list[tuple[int, tuple[str, dict, tuple[pl.Expr, pl.Expr]]]] = []  # column-map expectations: one query
+
+    def evaluate(i: int, fn: Callable[[pl.DataFrame, dict], dict[str, Any]], kw: dict) -> None:
+        try:
+            data = fn(frame, kw)
+        except KeyError as exc:
+            data = {"success": False, "exception": f"column {exc} not in the table"}
+        except (TypeError, pl.exceptions.PolarsError, re.error, ValueError):
+            if engine == "native":
+                raise
+            via_gx.append(i)
+            return
+        results[i] = _result(expectations[i], data, "native", public)
+
     for i, exp in enumerate(expectations):
         etype, kw = exp.get("type"), dict(exp.get("kwargs") or {})
         if not etype:
@@ -372,18 +499,24 @@ def run_suite(frame: pl.DataFrame, suite: dict, schema: dict | None = None, *, e
             if engine == "native":
                 raise ConfigError(f"expectation type '{etype}' has no native implementation", fix="use engine='auto'")
             via_gx.append(i)
-            continue
+        elif engine != "gx" and (bad := _known_mask(frame, etype, kw, known)) is not None:
+            results[i] = _result(exp, _map(kw, frame.get_column(kw["column"]), bad), "native", public)
+        elif _batchable(frame, etype, kw):
+            try:
+                maps.append((i, (etype, kw, _map_exprs(frame, etype, kw, str(i)))))
+            except Exception:  # raised again, and handled, when it runs alone
+                evaluate(i, fn, kw)
+        else:
+            evaluate(i, fn, kw)
+    if maps:
         try:
-            data = fn(frame, kw)
-        except KeyError as exc:
-            data = {"success": False, "exception": f"column {exc} not in the table"}
+            for (i, _), data in zip(maps, _eval_maps(frame, [item for _, item in maps])):
+                results[i] = _result(expectations[i], data, "native", public)
         except (TypeError, pl.exceptions.PolarsError, re.error, ValueError):
-            if engine == "native":
-                raise
-            via_gx.append(i)
-            continue
-        results[i] = _result(exp, data, "native", public)
+            for i, (etype, kw, _) in maps:  # one at a time: only the failing ones leave the native path
+                evaluate(i, NATIVE[etype], kw)
     if via_gx:
+        via_gx.sort()
         raw = run_gx(frame, [expectations[i] for i in via_gx])
         for i, r in zip(via_gx, raw):
             results[i] = _result(expectations[i], _from_gx(r), "gx", public)

@@ -59,7 +59,7 @@ def evaluate(dataset: Any, table: pl.DataFrame, *, extracted_at: dt.datetime | s
     schema, suite = dataset.schema, dataset.suite
     extracted_at = as_datetime(extracted_at)
     outcome = check_table(table, schema)
-    results = run_suite(outcome.frame, suite, schema) if suite else []
+    results = run_suite(outcome.frame, suite, schema, known=outcome.facts) if suite else []
     sc: Score = score(outcome, results, schema, update_frequency=_frequency(dataset), extracted_at=extracted_at, now=now)
     notes = [p if isinstance(p, Problem) else Problem("schema-note", str(p), severity="warning") for p in (getattr(dataset, "problems", None) or [])]
     notes = [Problem(p.type, p.message, p.rowNumber, p.fieldNumber, p.fieldName, "warning", p.note) for p in notes]

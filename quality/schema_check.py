@@ -28,8 +28,9 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+import numpy as np
 import polars as pl
 
 from kaifang.errors import ConfigError, SourceError
@@ -59,6 +60,11 @@ class SchemaOutcome:
     #: per schema field name: boolean Series, True where the cell is a missing value
     missing: dict[str, pl.Series] = dc_field(default_factory=dict)
     blank_rows: pl.Series | None = None
+    #: what the check learned that an expectation suite on ``frame`` can reuse
+    #: (``quality.expectations.run_suite(..., known=facts)``): ``"rows"``; (field, "pattern", P) →
+    #: cells the Rust regex ``^(?:^P$)`` rejects (before the Python re-check); (field, "enum",
+    #: frozenset(members)) → cells outside the set (text fields); (field, "distinct") → no value repeats
+    facts: dict[Any, Any] = dc_field(default_factory=dict)
 
     @property
     def error_count(self) -> int:
@@ -171,10 +177,21 @@ def _constraint_exprs(v: pl.Expr, dtype: pl.DataType, fld: dict) -> tuple[dict[s
                 expr = expr | v.is_nan()
             out[name] = expr.fill_null(False)
     if "enum" in cons:
-        members = [m for m in (read_constraint(x, fld) for x in cons["enum"]) if m is not None]
+        members = _enum_members(fld)
         allowed = pl.Series(members, dtype=dtype) if members else pl.Series([], dtype=dtype)
         out["enum"] = nn & ~v.is_in(allowed.implode())
     return out, later
+
+
+def _cell_exprs(pos: int, fld: dict, v: pl.Expr, te: pl.Expr) -> tuple[list[pl.Expr], list[str]]:
+    """Constraint masks ``c{pos}:{name}`` of a schema field over typed values ``v`` (type errors ``te`` excluded)."""
+    cexprs, later = _constraint_exprs(v, dtype_of(fld), fld)
+    return [(e & ~te).alias(f"c{pos}:{cname}") for cname, e in cexprs.items()], later
+
+
+def _enum_members(fld: dict) -> list[Any]:
+    """The enum constraint's members read as the field's typed values (unreadable ones dropped)."""
+    return [m for m in (read_constraint(x, fld) for x in fld["constraints"]["enum"]) if m is not None]
 
 
 def _rust_pattern(pattern: str) -> str | None:
@@ -222,10 +239,11 @@ def check(
     hold extra cells); nulls are empty cells unless ``cell_counts`` (cells per record, for ragged
     CSV rows) says the cell is absent. ``package``: typed frames of other resources for foreign keys.
 
-    Two lazy passes, each one polars query over all columns (parallel): (1) missing values and
-    fast casts, (2) constraints, blank rows, missing/extra cells. Cells the fast casts reject are
-    re-read by frictionless-py's own reader between the passes; unique and primary-key repeats use
-    hash-first exact duplicate detection (``quality.dup``); foreign keys a join.
+    One lazy polars query over all columns (parallel across columns): missing values, fast casts,
+    then constraints, blank rows and missing/extra cells from the typed columns. Cells the fast
+    casts reject (rare) are re-read by frictionless-py's own reader afterwards, and that column's
+    masks computed again; unique and primary-key repeats use hash-first exact duplicate detection
+    (``quality.dup``); foreign keys a join.
     """
     fields = _fields(schema)
     n = cells.height
@@ -242,13 +260,16 @@ def check(
         else:
             handlers.append((i, {"name": labels[i] or f"field{i + 1}", "type": "any"}, False))
 
-    # ---- pass 1: missing values + fast casts -------------------------------------------------
+    # ---- one lazy query over all columns (parallel): missing values, fast casts, constraints,
+    # blank rows, missing/extra cells; stages: (1) cells with missing values as null, (2) fast casts,
+    # (3) every mask computed from the typed columns, each typed column computed once
     cols = cells.columns
     base = cells.select([pl.col(c).cast(pl.Utf8) for c in cols]) if cols else pl.DataFrame()
     if cell_counts is not None:
         base = base.with_columns(cell_counts.alias("__n"))
     srcs: dict[int, pl.Expr] = {}
-    exprs: list[pl.Expr] = []
+    stage_src: list[pl.Expr] = []
+    stage_typed: list[pl.Expr] = []
     for pos, fld, _ in handlers:
         col = pl.col(cols[pos]) if pos < len(cols) else pl.lit(None, dtype=pl.Utf8)
         mv = _missing_values(schema, fld)
@@ -261,58 +282,61 @@ def check(
             missing = missing | (pl.col("__n") <= pos)
         src = pl.when(missing).then(pl.lit(None, dtype=pl.Utf8)).otherwise(col)
         srcs[pos] = src
-        typed = fast_typed(src, fld)
+        stage_src += [src.alias(f"s{pos}"), missing.alias(f"m{pos}")]
+        typed = fast_typed(pl.col(f"s{pos}"), fld)
         dtype = dtype_of(fld)
-        typed = pl.lit(None, dtype=dtype) if typed is None else typed.cast(dtype, strict=False)
-        exprs += [typed.alias(f"t{pos}"), missing.alias(f"m{pos}")]
-    first = base.lazy().select(exprs).collect() if exprs else pl.DataFrame()
-
-    typed_cols: dict[str, pl.Series] = {}
-    te_cols: dict[str, pl.Series] = {}
-    for pos, fld, _ in handlers:
-        t = first.get_column(f"t{pos}")
-        # a present cell the fast path left null is not yet known to be valid
-        r = ~first.get_column(f"m{pos}") & t.is_null() if t.null_count() else pl.repeat(False, n, dtype=pl.Boolean, eager=True)
-        if r.any():
-            raw = base.select(srcs[pos].alias("s")).get_column("s")
-            cast = finish_column(raw, t, r, fld)
-            t, r = cast.values, cast.type_error
-        typed_cols[f"t{pos}"] = t.alias(f"t{pos}")
-        te_cols[f"e{pos}"] = r.alias(f"e{pos}")
-    del first
-
-    # ---- pass 2: constraints, blank rows, missing/extra cells --------------------------------
-    second = pl.DataFrame({**typed_cols, **te_cols}) if handlers else pl.DataFrame({"_": pl.repeat(None, n, dtype=pl.Utf8, eager=True)})
-    if cell_counts is not None:
-        second = second.with_columns(cell_counts.alias("__n"))
-    exprs = []
+        stage_typed.append((pl.lit(None, dtype=dtype) if typed is None else typed.cast(dtype, strict=False)).alias(f"t{pos}"))
+    outputs: list[pl.Expr] = []
     later: list[tuple[int, dict, str]] = []
     for pos, fld, is_schema in handlers:
-        v, te = pl.col(f"t{pos}"), pl.col(f"e{pos}")
-        exprs.append((v.is_null() & ~te).alias(f"b{pos}"))
-        if not is_schema:
-            continue
-        cexprs, cl = _constraint_exprs(v, typed_cols[f"t{pos}"].dtype, fld)
-        later += [(pos, fld, c) for c in cl]
-        for cname, e in cexprs.items():
-            exprs.append((e & ~te).alias(f"c{pos}:{cname}"))
-        if cell_counts is not None:
-            exprs.append((pl.col("__n") <= pos).alias(f"a{pos}"))
+        t, m = pl.col(f"t{pos}"), pl.col(f"m{pos}")
+        rest = ~m & t.is_null()  # a present cell the fast path left null is not yet known to be valid
+        outputs += [t, m, rest.alias(f"r{pos}")]
+        if is_schema:
+            cexprs, cl = _cell_exprs(pos, fld, t, rest)
+            outputs += cexprs
+            later += [(pos, fld, c) for c in cl]
+            if cell_counts is not None:
+                outputs.append((pl.col("__n") <= pos).alias(f"a{pos}"))
     if handlers:
-        exprs.append(pl.all_horizontal([pl.col(f"t{p}").is_null() & ~pl.col(f"e{p}") for p, _, _ in handlers]).alias("__blank"))
-    else:
-        exprs.append(pl.lit(False).alias("__blank"))
+        # a row is blank when every cell is a missing value (cells the fast casts left are re-checked below)
+        outputs.append(pl.all_horizontal([pl.col(f"m{p}") for p, _, _ in handlers]).alias("__blank"))
+    if cell_counts is not None:
+        for pos in range(len(labels), len(cols)):
+            outputs.append((pl.col("__n") > pos).alias(f"x{pos}"))
+    res = base.lazy().with_columns(stage_src).with_columns(stage_typed).select(outputs).collect() if outputs else pl.DataFrame()
+    out: dict[str, pl.Series] = {c: res.get_column(c) for c in res.columns}
+    del res
+    if "__blank" not in out:
+        out["__blank"] = pl.repeat(False, n, dtype=pl.Boolean, eager=True)
+
+    # cells the fast casts rejected: frictionless-py's reader decides (rare), then that column's masks again
+    typed_cols: dict[str, pl.Series] = {}
+    te_cols: dict[str, pl.Series] = {}
+    reread = False
+    for pos, fld, is_schema in handlers:
+        t, r = out.pop(f"t{pos}"), out.pop(f"r{pos}")
+        if r.any():
+            cast = finish_column(base.select(srcs[pos].alias("s")).get_column("s"), t, r, fld)
+            t, r = cast.values.alias(f"t{pos}"), cast.type_error.alias(f"e{pos}")
+            redo = pl.DataFrame([t, r])
+            exprs = [(pl.col(f"t{pos}").is_null() & ~pl.col(f"e{pos}")).alias(f"m{pos}")]
+            if is_schema:
+                exprs += _cell_exprs(pos, fld, pl.col(f"t{pos}"), pl.col(f"e{pos}"))[0]
+            out.update({c.name: c for c in redo.select(exprs)})
+            reread = True
+        typed_cols[f"t{pos}"] = t.alias(f"t{pos}")
+        te_cols[f"e{pos}"] = r.alias(f"e{pos}")
+    if reread:
+        out["__blank"] = pl.DataFrame([out[f"m{p}"] for p, _, _ in handlers]).select(pl.all_horizontal(pl.all())).to_series().alias("__blank")
     name_pos = {fld["name"]: pos for pos, fld, is_s in handlers if is_s}
     pk = _pk(schema)
     has_pk = bool(pk) and set(pk) <= set(name_pos)
-    if cell_counts is not None:
-        for pos in range(len(labels), len(cols)):
-            exprs.append((pl.col("__n") > pos).alias(f"x{pos}"))
-    res = second.lazy().select(exprs).collect()
 
     invalid: dict[str, pl.Series] = {}
     missing_masks: dict[str, pl.Series] = {}
     later_dups: dict[tuple[int, ...], pl.Series] = {}  # shared by unique and a one-field primary key
+    facts: dict[Any, Any] = {"rows": n}
     for pos, fld, is_schema in handlers:
         name = fld["name"]
         te = te_cols[f"e{pos}"]
@@ -320,10 +344,12 @@ def check(
         if te.any():
             masks.append(("type-error", name, pos + 1, te, f'type is "{fld.get("type", "string")}/{fld.get("format", "default")}"'))
         if is_schema:
-            cons_cols = [c for c in res.columns if c.startswith(f"c{pos}:")]
+            cons_cols = [c for c in out if c.startswith(f"c{pos}:")]
             for c in cons_cols:
                 cname = c.split(":", 1)[1]
-                cmask = res.get_column(c)
+                cmask = out[c]
+                if cname == "pattern" or (cname == "enum" and typed_cols[f"t{pos}"].dtype == pl.Utf8):
+                    facts[(name, cname, fld["constraints"][cname] if cname == "pattern" else frozenset(_enum_members(fld)))] = cmask
                 if cname == "pattern" and cmask.any():
                     cmask = _pattern_recheck(typed_cols[f"t{pos}"], cmask, fld["constraints"]["pattern"])
                 if cmask.any():
@@ -336,20 +362,21 @@ def check(
                     if cmask.any():
                         masks.append(("constraint-error", name, pos + 1, cmask, _constraint_note(cname, fld)))
                         bad = bad | cmask
-            if f"a{pos}" in res.columns:
-                absent = res.get_column(f"a{pos}")
+            if f"a{pos}" in out:
+                absent = out[f"a{pos}"]
                 if absent.any():
                     masks.append(("missing-cell", name, pos + 1, absent, ""))
                     bad = bad | absent
             if (fld.get("constraints") or {}).get("unique"):
                 v = typed_cols[f"t{pos}"]
                 later_dups[(pos,)] = duplicated(v, later_only=True)
+                facts[(name, "distinct")] = not later_dups[(pos,)].any()
                 dup = later_dups[(pos,)] & v.is_not_null()
                 if dup.any():
                     masks.append(("unique-error", name, pos + 1, dup, "the same as in an earlier row"))
                     bad = bad | dup
             invalid[name] = bad
-            missing_masks[name] = res.get_column(f"b{pos}")
+            missing_masks[name] = out[f"m{pos}"]
         elif cell_counts is not None:
             absent = cell_counts <= pos
             if absent.any():
@@ -358,13 +385,13 @@ def check(
         typed_cols[fld["name"]] = pl.repeat(None, n, dtype=dtype_of(fld), eager=True).alias(fld["name"])
         missing_masks[fld["name"]] = pl.repeat(True, n, dtype=pl.Boolean, eager=True)
         invalid[fld["name"]] = pl.repeat(False, n, dtype=pl.Boolean, eager=True)
-    for c in res.columns:
+    for c in out:
         if c.startswith("x"):
-            extra = res.get_column(c)
+            extra = out[c]
             if extra.any():
                 masks.append(("extra-cell", "", int(c[1:]) + 1, extra, ""))
 
-    blank_row = res.get_column("__blank") if n else pl.Series([], dtype=pl.Boolean)
+    blank_row = out["__blank"] if n else pl.Series([], dtype=pl.Boolean)
     if blank_row.any():
         masks = [(t, f, num, m & ~blank_row, note) for t, f, num, m, note in masks]
         masks.append(("blank-row", None, None, blank_row, ""))
@@ -396,7 +423,7 @@ def check(
     problems.sort(key=lambda p: (p.rowNumber or 0, _ORDER.get(p.type, 9), p.fieldNumber or 0))
 
     frame = pl.DataFrame([(typed_by_name.get(f["name"]) if f["name"] in typed_by_name else typed_cols[f["name"]]).alias(f["name"]) for f in fields]) if fields else pl.DataFrame()
-    return SchemaOutcome(frame=frame, problems=problems, counts=counts, rows=n, labels=labels, invalid=invalid, missing=missing_masks, blank_rows=blank_row)
+    return SchemaOutcome(frame=frame, problems=problems, counts=counts, rows=n, labels=labels, invalid=invalid, missing=missing_masks, blank_rows=blank_row, facts=facts)
 
 
 def _foreign_key_mask(fk: dict, typed: dict[str, pl.Series], package: dict[str, pl.DataFrame] | None, resource_name: str) -> pl.Series | None:
@@ -479,71 +506,131 @@ def read_csv_cells(path: Path, *, encoding: str = "utf-8", delimiter: str = ",")
     must equal ``rows × (width − 1)`` plus the delimiters inside values, and its line breaks
     ``rows`` plus those inside values. Otherwise (ragged rows, blank lines, odd quoting) a Python
     ``csv`` pass keeps every record with its cell count, so row numbers and missing/extra cells
-    stay exact.
+    stay exact. A UTF-8 file without a byte-order mark is not loaded into Python at all: polars
+    reads the path and the byte counts stream the file in blocks.
     """
     path = Path(path)
     if not path.is_file():
         raise SourceError("file not found", fix="check the path", file=str(path))
-    raw = path.read_bytes()
     enc = encoding.lower().replace("_", "-")
+    utf8 = enc in ("utf-8", "utf8", "utf-8-sig")  # UTF-8 itself is checked by polars
+    if utf8:
+        with open(path, "rb") as fh:
+            first = fh.readline()
+        if not first.startswith(b"\xef\xbb\xbf"):
+            return _read_csv_fast(path, first, path.stat().st_size, delimiter, path)
+    raw = path.read_bytes()
     try:
-        if enc not in ("utf-8", "utf8", "utf-8-sig"):  # UTF-8 itself is checked by polars below
+        if not utf8:
             raw = raw.decode(enc).encode("utf-8")
     except (UnicodeDecodeError, LookupError) as exc:
         raise SourceError("file is not valid text in the expected encoding", fix=f"convert it to UTF-8 or pass the right encoding (tried {encoding})", file=str(path)) from exc
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    sep = delimiter.encode()
     cut = raw.find(b"\n")
-    header = raw if cut < 0 else raw[:cut]
-    if not header.strip() or b'"' in header:
-        return _read_csv_python(raw, delimiter, path)
+    return _read_csv_fast(raw, raw if cut < 0 else raw[:cut + 1], len(raw), delimiter, path)
+
+
+def _read_csv_fast(source: bytes | Path, first: bytes, size: int, delimiter: str, path: Path) -> CsvCells:
+    """``source``: the UTF-8 text, in memory or a file; ``first``: its first line (with its line break)."""
+
+    def whole() -> bytes:
+        return source if isinstance(source, bytes) else source.read_bytes()
+
+    sep = delimiter.encode()
+    header = first[:-1] if first.endswith(b"\n") else first
+    if not header.strip() or b'"' in header or len(sep) != 1:  # polars splits on one byte only
+        return _read_csv_python(whole(), delimiter, path)
     try:
         labels = next(csv.reader([header.decode("utf-8").rstrip("\r")], delimiter=delimiter))
     except UnicodeDecodeError:
-        return _read_csv_python(raw, delimiter, path)
+        return _read_csv_python(whole(), delimiter, path)
     width = len(labels)
     names = [f"c{i}" for i in range(width)]
-    if cut < 0 or cut + 1 >= len(raw):
+    if not first.endswith(b"\n") or len(first) >= size:
         return CsvCells(labels=labels, cells=pl.DataFrame(schema={c: pl.Utf8 for c in names}), cell_counts=None)
-    # the byte counts run in a thread while polars parses (polars releases the GIL)
+    # the byte counts run in a thread while polars parses (both release the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        counted = pool.submit(_byte_counts, raw, sep)
+        counted = pool.submit(_byte_counts, source, sep)
         try:
-            frame = pl.read_csv(raw, has_header=False, skip_rows=1, separator=delimiter, infer_schema=False, empty_string_is_null=False,
-                                new_columns=names, truncate_ragged_lines=False, raise_if_empty=False)
+            frame = pl.read_csv(source, has_header=False, skip_rows=1, separator=delimiter, infer_schema=False, empty_string_is_null=False,
+                                new_columns=names, truncate_ragged_lines=False, raise_if_empty=False, glob=False)
         except pl.exceptions.PolarsError:
             frame = None
-        delims, breaks, in_quotes = counted.result()
+        delims, breaks, in_quotes, last = counted.result()
     if frame is None or frame.width != width:
-        return _read_csv_python(raw, delimiter, path)
+        return _read_csv_python(whole(), delimiter, path)
     # every record complete and no blank line ⇔ the body's delimiters and line breaks are exactly
     # those between cells and records plus those inside quoted values (a short record or a blank
     # line leaves a deficit; a long record already failed above)
     n = frame.height
     delims -= header.count(sep)
     breaks -= 1
-    if delims != n * (width - 1) + in_quotes[0] or breaks != n + in_quotes[1] - (0 if raw.endswith(b"\n") else 1):
-        return _read_csv_python(raw, delimiter, path)
+    if delims != n * (width - 1) + in_quotes[0] or breaks != n + in_quotes[1] - (0 if last == b"\n" else 1):
+        return _read_csv_python(whole(), delimiter, path)
     return CsvCells(labels=labels, cells=frame, cell_counts=None)
 
 
-_QUOTED = re.compile(rb'"[^"]*"')
+_BLOCK = 1 << 18  # bytes per counting step: the comparison mask stays in the CPU cache
 
 
-def _byte_counts(raw: bytes, sep: bytes) -> tuple[int, int, tuple[int, int]]:
-    return raw.count(sep), raw.count(b"\n"), (_inside_quotes(raw, sep) if b'"' in raw else (0, 0))
+def _blocks(source: bytes | Path) -> Iterator[tuple[int, np.ndarray, bytes | bytearray, int]]:
+    """(offset, block as uint8 array, a buffer holding it, that buffer's offset) over ``source``."""
+    if isinstance(source, bytes):
+        data = np.frombuffer(source, dtype=np.uint8)
+        for start in range(0, len(data), _BLOCK):
+            yield start, data[start:start + _BLOCK], source, 0
+        return
+    buf = bytearray(_BLOCK)  # reused: the file is never held whole
+    with open(source, "rb", buffering=0) as fh:
+        start = 0
+        while size := fh.readinto(buf):
+            yield start, np.frombuffer(buf, dtype=np.uint8, count=size), buf, start
+            start += size
 
 
-def _inside_quotes(raw: bytes, sep: bytes) -> tuple[int, int]:
-    """Delimiters and line breaks inside quoted spans (an escaped quote splits a span in two)."""
-    d = b = 0
-    for m in _QUOTED.finditer(raw):
-        if m.end() - m.start() > 2:
-            text = m.group()
-            d += text.count(sep)
-            b += text.count(b"\n")
-    return d, b
+def _byte_counts(source: bytes | Path, sep: bytes) -> tuple[int, int, tuple[int, int], bytes]:
+    """Delimiters (``sep``: one byte), line breaks, both inside quoted spans, and the last byte.
+
+    Quotes pair up in order (``"…"`` spans, an escaped quote splits a span in two; a last lone
+    quote opens nothing). NumPy in cache-sized blocks: several times faster than ``bytes.count``,
+    and it releases the GIL.
+    """
+    mask = np.empty(_BLOCK, dtype=bool)
+    delims = breaks = inside_delims = inside_breaks = 0
+    last = b""
+    open_at: int | None = None  # a quote whose span continues into the next block
+    crossing: list[tuple[int, int]] = []
+    for start, block, buf, base in _blocks(source):
+        m = mask[:len(block)]
+        delims += int(np.count_nonzero(np.equal(block, sep[0], out=m)))
+        breaks += int(np.count_nonzero(np.equal(block, 10, out=m)))
+        last = bytes(block[-1:])
+        if not np.equal(block, 34, out=m).any():
+            continue
+        at = np.flatnonzero(m) + start
+        if open_at is not None:
+            at = np.concatenate(([open_at], at))
+        open_at = int(at[-1]) if len(at) % 2 else None
+        opens, closes = at[0:len(at) - len(at) % 2:2], at[1::2]
+        filled = closes - opens > 1
+        for o, c in zip(opens[filled].tolist(), closes[filled].tolist()):
+            if o < base:
+                crossing.append((o, c))
+                continue
+            text = buf[o + 1 - base:c - base]
+            inside_delims += text.count(sep)
+            inside_breaks += text.count(b"\n")
+    for o, c in crossing:
+        if isinstance(source, bytes):
+            text = source[o + 1:c]
+        else:
+            with open(source, "rb") as fh:
+                fh.seek(o + 1)
+                text = fh.read(c - o - 1)
+        inside_delims += text.count(sep)
+        inside_breaks += text.count(b"\n")
+    return delims, breaks, (inside_delims, inside_breaks), last
 
 
 def _read_csv_python(raw: bytes, delimiter: str, path: Path) -> CsvCells:
