@@ -239,7 +239,7 @@ def pseudonymize(series: pl.Series, params: dict[str, Any], *, kind: str | None,
     ``a``–``p`` (hex digits spelled as letters, so a pseudonym never looks like a number)."""
     length = _int_param(params, "length", 16, field, 8, 64)
     k = key_text(key, field)
-    digest = hmac_hex(canonical(series, kind), k)
+    digest = hmac_hex(canonical(series, kind), k).str.slice(0, length)
     # hex digit → letter (0→a … f→p) over a byte matrix of the truncated digests; nulls stay null
     hexes = CK.byte_matrix(digest, length)
     letters = pl.Series(series.name, np.ascontiguousarray(_HEX_TO_LETTER[hexes]).view(f"S{length}").ravel()).cast(pl.Utf8)
@@ -496,10 +496,16 @@ def apply_method(series: pl.Series, method: str, params: dict[str, Any], *, kind
         pairs = pl.DataFrame({"k": distinct, "v": new})
         return (series.to_frame("k").join(pairs, on="k", how="left", nulls_equal=True, maintain_order="left")
                 .get_column("v").alias(series.name))
+    if method in _PER_VALUE and series.len() > CHUNK_ROWS:  # bounded working memory on big columns
+        return pl.concat([_apply_method(series.slice(start, CHUNK_ROWS), method, params, kind=kind, key=key, field=field)
+                          for start in range(0, series.len(), CHUNK_ROWS)])
     return _apply_method(series, method, params, kind=kind, key=key, field=field)
 
 
 _PER_VALUE = {"mask", "generalize", "pseudonymize"}
+CHUNK_ROWS = 1_000_000
+"""Per-value methods work on slices of this many rows (their intermediates — digests, parsed
+address levels — are several times the column's size)."""
 
 
 def _apply_method(series: pl.Series, method: str, params: dict[str, Any], *, kind: str | None, key: bytes | None,

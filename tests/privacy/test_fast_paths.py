@@ -101,3 +101,19 @@ def test_address_levels_by_prefix_equal_whole_parsing():
     text = pl.Series([None if r.random() < 0.02 else r.choice(heads) + f"幸福路{r.randint(1, 99)}号" for _ in range(5000)])
     whole = text.to_frame("s").select(pl.col("s").str.extract_groups(M.ADDRESS_LEVELS_RE)).to_series()
     assert M.address_levels(text).equals(whole)
+
+
+@pytest.mark.parametrize("method,params,kind", [("pseudonymize", {}, "cn_mobile"), ("mask", {}, "cn_mobile"),
+                                                ("generalize", {"to": "district"}, "address")])
+def test_methods_on_slices_equal_the_whole_column(monkeypatch, method, params, kind):
+    r = random.Random(14)
+    if kind == "address":
+        values = [f"河南省郑州市金水区中山路{i}号" if i % 7 else None for i in range(5000)]
+    else:
+        values = [gen.mobile(r) if i % 9 else None for i in range(5000)]
+    series = pl.Series("c", values)
+    key = b"0123456789abcdef0123"
+    whole = M.apply_method(series, method, params, kind=kind, key=key, field="c")
+    monkeypatch.setattr(M, "CHUNK_ROWS", 700)
+    sliced = M.apply_method(series, method, params, kind=kind, key=key, field="c")
+    assert sliced.n_chunks() > 1 and sliced.to_list() == whole.to_list()
