@@ -76,7 +76,7 @@ def _validate_file(path: Path, schema_path: Path, suite_path: Optional[Path], as
         report = outcome_report(outcome, path.name, schema).to_dict()
         return _print(report, as_json)
     suite = _load_json(suite_path, "expectation suite")
-    results = run_suite(outcome.frame, suite, schema)
+    results = run_suite(outcome.frame, suite, schema, known=outcome.facts)
     report = build_report(path.name, schema, outcome, results, score(outcome, results, schema)).to_dict()
     return _print(report, as_json, html_path, render_html(report, outcome.counts))
 

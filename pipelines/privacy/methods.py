@@ -302,7 +302,8 @@ def surrogate(series: pl.Series, params: dict[str, Any], *, kind: str | None, fi
     n = series.len()
     orig = canonical(series, kind)
     rng = _rng(_surrogate_seed(series, key, field))
-    out = _surrogate_once(orig, kind, params, rng, field)
+    out = pl.concat([_surrogate_once(orig.slice(start, CHUNK_ROWS), kind, params, rng, field)
+                     for start in range(0, max(n, 1), CHUNK_ROWS)])  # bounded working memory
     # never equal to the original — nor to any other original value of the column: redraw those rows
     again = in_set(out, orig).arg_true()
     for _ in range(10):
