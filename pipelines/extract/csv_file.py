@@ -266,7 +266,12 @@ def _parse(text: str, src: "_Bytes | _File", bom: int, encoding: str, options: C
                           source=source, line=options.header_row, columns=first_line.count(delimiter) + 1, code="too-many-columns")
     end = _header_end(text, start)
     header_lines = text.count("\n", start, end) or 1
-    header = next(csv.reader([text[start:end].rstrip("\r\n")], delimiter=delimiter))
+    try:
+        header = next(csv.reader([text[start:end].rstrip("\r\n")], delimiter=delimiter))
+    except csv.Error:  # e.g. a lone carriage return inside the header line
+        raise SourceError("header line cannot be parsed (a stray line break or carriage return inside it?)",
+                          fix="re-export the file with one header line ending in LF or CRLF",
+                          source=source, line=options.header_row, code="bad-header") from None
     labels = check_header(header, source=source, line=options.header_row)
     body_first_line = options.header_row + header_lines
     details = {"encoding": encoding, "delimiter": delimiter, "header_row": options.header_row}

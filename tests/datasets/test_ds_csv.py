@@ -104,6 +104,12 @@ def test_empty_header_label(make_dataset, state_dir):
     assert ei.value.code == "blank-label" and ei.value.context["column"] == 2
 
 
+def test_lone_carriage_return_in_header_is_a_source_error(make_dataset, state_dir):
+    with pytest.raises(SourceError) as ei:
+        run(make_dataset, state_dir, b"id,na\rme\n1,a\n")
+    assert ei.value.code == "bad-header" and ei.value.context["line"] == 1 and "header line" in ei.value.fix
+
+
 def test_zero_byte_file(make_dataset, state_dir):
     with pytest.raises(SourceError) as ei:
         run(make_dataset, state_dir, b"")
