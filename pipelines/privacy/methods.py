@@ -159,7 +159,8 @@ def _mask_patterns_in_text(text: pl.Series, char: str) -> pl.Series:
          .str.replace_all(r"((?:[0-9]{1,3}\.){2})[0-9]{1,3}\.[0-9]{1,3}", f"${{1}}{char}.{char}")
          .str.replace_all(_IPV6_MASK_RE, f"${{1}}{char * 4}:{char * 4}${{2}}")
          .str.replace_all(rf"([{D.PLATE_PROVINCES}][A-HJ-NP-Z][·•]?)[A-HJ-NP-Z0-9]{{3}}", f"${{1}}{stars}")
-         .str.replace_all(r"([EGDSPCWHM][A-HJ-NP-Z]?)[0-9]{5,8}([0-9]{2})", f"${{1}}{char * 5}${{2}}")
+         .str.replace_all(r"(^|[^A-Za-z0-9])([EC][A-HJ-NP-Z]?|[GDSPWHM])[0-9]{5,8}([0-9]{2})($|[^A-Za-z0-9])",
+                          f"${{1}}${{2}}{char * 5}${{3}}${{4}}")  # whole alphanumeric runs, as detected
          .str.replace_all(rf"((?:{D._PERMIT_WORDS})(?:号码|号)?(?:[:：]|为|是)?\s*)[A-Z0-9]{{4,}}([0-9A-Z]{{2}})",
                           f"${{1}}{char * 6}${{2}}")
          .str.replace_all(_ADDR_NUM_RE, f"{char}${{1}}")

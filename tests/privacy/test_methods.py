@@ -53,6 +53,11 @@ def test_mask_hides_ipv6_in_columns_and_free_text():
     assert out == ["登录IP ****:**** 成功", "时间 12:30:45"]
 
 
+def test_mask_free_text_masks_whole_passport_runs_only():
+    out = run(["护照E12345678,G87654321", "编号SS2024000001已登记", "回乡证H1234567890 谢谢"], "mask", {"free_text": True}).to_list()
+    assert out == ["护照E*****78,G*****21", "编号SS2024000001已登记", "回乡证H*****90 谢谢"]
+
+
 def test_mask_free_text_masks_permits_after_context_words():
     out = run(["台胞证号码12345678", "美国护照 531234567已核验", "编号12345678"], "mask", {"free_text": True}).to_list()
     assert out == ["台胞证号码******78", "美国护照 ******67已核验", "编号12345678"]
