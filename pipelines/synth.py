@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
+
+from pipelines.privacy.checksums import ascii_rows, id_check_chars, luhn_check_digits
 
 # ---------------------------------------------------------------------------------------------
 # Reference vocabularies (real GB/T 2260 county-level codes with their names)
@@ -99,8 +100,6 @@ INSURANCE_TYPES = ("城镇职工基本养老保险", "城乡居民基本养老�
 STATUSES = ("已发放", "暂停发放", "待审核", "已终止")
 _PLAIN_REMARKS = ("", "", "", "按时发放", "已核实", "本人领取", "待遇资格认证已通过", "补发上月待遇", "银行账户已变更", "已办理待遇资格认证", "待核实居住地")
 
-_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-_ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
 
 # ---------------------------------------------------------------------------------------------
 # Low-level vectorized helpers
@@ -109,17 +108,6 @@ _ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
 
 def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
-def _ascii_rows(mat: np.ndarray, name: str = "") -> pl.Series:
-    """(n, width) uint8 matrix of ASCII bytes → Utf8 series, without a Python loop."""
-    mat = np.ascontiguousarray(mat, dtype=np.uint8)
-    n, width = mat.shape
-    if n == 0:
-        return pl.Series(name, [], dtype=pl.Utf8)
-    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
-    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(mat.tobytes()))
-    return pl.Series(name, pl.from_arrow(arr)).cast(pl.Utf8)
 
 
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
@@ -133,22 +121,6 @@ def _digits(values: np.ndarray, width: int) -> np.ndarray:
 
 def _pick(choices: tuple[str, ...], idx: np.ndarray, name: str = "") -> pl.Series:
     return pl.Series(name, list(choices), dtype=pl.Utf8).gather(pl.Series(idx.astype(np.uint32)))
-
-
-def luhn_check_digits(body: np.ndarray) -> np.ndarray:
-    """Luhn check digit for each row of an (n, L) digit matrix (the payload without check)."""
-    d = np.asarray(body, dtype=np.uint8).copy()
-    # doubling starts from the rightmost payload digit
-    double = (np.arange(d.shape[1])[::-1] % 2) == 0
-    dd = d[:, double] * 2
-    d[:, double] = np.where(dd > 9, dd - 9, dd)
-    return ((10 - d.sum(axis=1, dtype=np.int64) % 10) % 10).astype(np.uint8)
-
-
-def id_check_chars(first17: np.ndarray) -> np.ndarray:
-    """GB 11643 (ISO 7064 MOD 11-2) check character (as ASCII byte) for an (n, 17) digit matrix."""
-    s = (np.asarray(first17, dtype=np.uint8) @ _ID_WEIGHTS.astype(np.uint16)).astype(np.int64) % 11
-    return _ID_CHECK[s]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,7 +160,7 @@ def people(n: int, rng: np.random.Generator | int | None = None, *, born_from: s
     mat = np.concatenate([(first17 + 48).astype(np.uint8), check[:, None]], axis=1)
     birth_s = pl.Series("birth_date", days.astype(np.int32)).cast(pl.Date).cast(pl.Utf8)
     sex = _pick(("女", "男"), male.astype(np.uint32), "sex")
-    return People(_ascii_rows(mat, "person_id"), region_idx, birth_s, sex, male)
+    return People(ascii_rows(mat, "person_id"), region_idx, birth_s, sex, male)
 
 
 def resident_ids(n: int, rng: np.random.Generator | int | None = None, **kw) -> pl.Series:
@@ -206,7 +178,7 @@ def mobiles(n: int, rng: np.random.Generator | int | None = None) -> pl.Series:
     rng = _rng(rng)
     prefix = np.array([[int(c) for c in p] for p in MOBILE_PREFIXES], dtype=np.uint8)[rng.integers(0, len(MOBILE_PREFIXES), n)]
     rest = rng.integers(0, 10, (n, 8), dtype=np.uint8)
-    return _ascii_rows((np.concatenate([prefix, rest], axis=1) + 48).astype(np.uint8), "mobile")
+    return ascii_rows((np.concatenate([prefix, rest], axis=1) + 48).astype(np.uint8), "mobile")
 
 
 def landlines(n: int, rng: np.random.Generator | int | None = None) -> pl.Series:
@@ -229,8 +201,8 @@ def bank_cards(n: int, rng: np.random.Generator | int | None = None, *, share_19
     rng = _rng(rng)
     is19 = rng.random(n) < share_19
     n19 = int(is19.sum())
-    s19 = _ascii_rows(_cards(n19, 19, rng), "bank_card")
-    s16 = _ascii_rows(_cards(n - n19, 16, rng), "bank_card")
+    s19 = ascii_rows(_cards(n19, 19, rng), "bank_card")
+    s16 = ascii_rows(_cards(n - n19, 16, rng), "bank_card")
     # scatter back in the drawn order: position of each row within its group
     order = np.empty(n, dtype=np.int64)
     order[is19] = np.arange(n19)
@@ -313,7 +285,7 @@ def social_security_frame(n: int, seed: int = 0, *, year: int = 2024, remarks_hi
         pl.concat_str([pl.lit(f"SS{year}"), pl.int_range(1, n + 1, dtype=pl.Int64).cast(pl.Utf8).str.zfill(width)])
     ).to_series() if n else pl.Series([], dtype=pl.Utf8)
     street = _digits(rng.integers(1, 4, n), 2), _digits(rng.integers(1, 13, n), 2), _digits(rng.integers(1, 30, n), 2)
-    street_code = _ascii_rows((np.concatenate(street, axis=1) + 48).astype(np.uint8))
+    street_code = ascii_rows((np.concatenate(street, axis=1) + 48).astype(np.uint8))
     month = rng.integers(1, 13, n)
     benefit_month = pl.Series(month).cast(pl.Utf8).str.zfill(2)
     first = np.array([np.datetime64(f"{year}-{m:02d}-01") for m in range(1, 13)])[month - 1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 ID_WEIGHTS = np.array((7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), dtype=np.int64)
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -69,8 +70,12 @@ def luhn_valid(values: pl.Series) -> np.ndarray:
     return _luhn_sum(digit_matrix(values, 19), lengths(values)) % 10 == 0
 
 
-def luhn_check_digits(digits: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Check digits for a digit matrix whose rows hold ``n`` digits, the last (position ``n - 1``) zero."""
+def luhn_check_digits(digits: np.ndarray, n: np.ndarray | None = None) -> np.ndarray:
+    """Check digits for a digit matrix whose rows hold ``n`` digits, the last (position ``n - 1``) zero.
+    Without ``n`` every row is a payload of the matrix's full width (the check digit goes after it)."""
+    if n is None:
+        digits = np.concatenate([digits, np.zeros((digits.shape[0], 1), dtype=np.uint8)], axis=1)
+        n = np.full(digits.shape[0], digits.shape[1])
     return ((10 - _luhn_sum(digits, n) % 10) % 10).astype(np.uint8)
 
 
@@ -80,10 +85,28 @@ def id18_check_ok(values: pl.Series) -> np.ndarray:
     return (_weighted(d, ID_WEIGHTS) + d[:, 17]) % 11 == 1
 
 
+_ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
+
+
+def id_check_chars(first17: np.ndarray) -> np.ndarray:
+    """GB 11643 (ISO 7064 MOD 11-2) check character, as an ASCII byte, for an (n, 17) digit matrix."""
+    return _ID_CHECK[_weighted(first17, ID_WEIGHTS) % 11]
+
+
 def id18_check_char(first17: pl.Series) -> pl.Series:
     """The GB 11643 check character (``0``–``9`` or ``X``) for 17-digit bodies."""
-    v = (12 - _weighted(digit_matrix(first17, 17), ID_WEIGHTS) % 11) % 11
-    return pl.Series(v.astype(np.int64)).cast(pl.Utf8).replace("10", "X")
+    return ascii_rows(id_check_chars(digit_matrix(first17, 17))[:, None])
+
+
+def ascii_rows(mat: np.ndarray, name: str = "") -> pl.Series:
+    """(n, width) uint8 matrix of ASCII bytes → Utf8 series, without a Python loop."""
+    mat = np.ascontiguousarray(mat, dtype=np.uint8)
+    n, width = mat.shape
+    if n == 0:
+        return pl.Series(name, [], dtype=pl.Utf8)
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(mat.tobytes()))
+    return pl.Series(name, pl.from_arrow(arr)).cast(pl.Utf8)
 
 
 def uscc_check_ok(values: pl.Series) -> np.ndarray:

@@ -243,7 +243,7 @@ def pseudonymize(series: pl.Series, params: dict[str, Any], *, kind: str | None,
     digest = hmac_hex(canonical(series, kind), k).str.slice(0, length)
     # hex digit → letter (0→a … f→p) over a byte matrix of the truncated digests; nulls stay null
     hexes = CK.byte_matrix(digest, length)
-    letters = pl.Series(series.name, np.ascontiguousarray(_HEX_TO_LETTER[hexes]).view(f"S{length}").ravel()).cast(pl.Utf8)
+    letters = CK.ascii_rows(_HEX_TO_LETTER[hexes], series.name)
     return letters.zip_with(digest.is_not_null(), pl.Series([None], dtype=pl.Utf8))
 
 
@@ -356,7 +356,7 @@ def _surrogate_once(orig: pl.Series, kind: str, params: dict, rng: np.random.Gen
         np.copyto(head, CK.digit_matrix(bins, 6), where=pos[:6] < np.where(keep.to_numpy(), kb, 6)[:, None])
         digits[pos >= (ln - 1)[:, None]] = 0
         digits[np.arange(n), ln - 1] = CK.luhn_check_digits(digits, ln)
-        cards = pl.Series("c", np.ascontiguousarray(digits + 48).view("S19").ravel()).cast(pl.Utf8)
+        cards = CK.ascii_rows(digits + 48, "c")
         return pl.DataFrame({"c": cards, "ln": ln}).select(pl.col("c").str.slice(0, pl.col("ln"))).to_series()
     # person_name
     surnames = np.array(list(SINGLE_SURNAMES[:100]))
