@@ -13,6 +13,7 @@ import json
 import sys
 
 from bench.common import floor, run_python, social_security_csv
+from pipelines.synth import social_security_privacy_schema
 
 TITLE = "Privacy: scan + desensitize (issue 5)"
 NOTES = ("`privacy.apply` = read CSV (all Utf8) → classify (full scan of public/kept/free-text columns, 20k-row sample of "
@@ -21,24 +22,7 @@ NOTES = ("`privacy.apply` = read CSV (all Utf8) → classify (full scan of publi
          "write Parquet. `scan_frame` = read + full scan of all 16 columns. Goal: `privacy.apply` ≤ 2.0 × floor.")
 MAX_ROWS = 2_000_000  # larger sizes are skipped: 2 shared cores
 
-SCHEMA = {"fields": [
-    {"name": "record_id", "type": "string", "sensitivity": "public"},
-    {"name": "person_id", "type": "string", "sensitivity": "direct-identifier", "pii": "cn_resident_id", "desensitize": {"method": "pseudonymize"}},
-    {"name": "name", "type": "string", "sensitivity": "direct-identifier", "pii": "person_name", "desensitize": {"method": "mask"}},
-    {"name": "sex", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "keep"}},
-    {"name": "birth_date", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "generalize", "to": "year"}},
-    {"name": "mobile", "type": "string", "sensitivity": "direct-identifier", "pii": "cn_mobile", "desensitize": {"method": "mask"}},
-    {"name": "bank_card", "type": "string", "sensitivity": "sensitive-personal", "pii": "bank_card", "desensitize": {"method": "surrogate"}},
-    {"name": "address", "type": "string", "sensitivity": "personal", "pii": "address", "desensitize": {"method": "generalize", "to": "district"}},
-    {"name": "district_code", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "keep"}},
-    {"name": "street_code", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "drop"}},
-    {"name": "insurance_type", "type": "string", "sensitivity": "public"},
-    {"name": "benefit_month", "type": "string", "sensitivity": "public"},
-    {"name": "amount", "type": "string", "sensitivity": "public"},
-    {"name": "paid_date", "type": "string", "sensitivity": "public"},
-    {"name": "status", "type": "string", "sensitivity": "public"},
-    {"name": "remarks", "type": "string", "sensitivity": "personal", "desensitize": {"method": "mask", "free_text": True}},
-]}
+SCHEMA = social_security_privacy_schema()
 
 _APPLY = """
 import json, sys, time, polars as pl

@@ -272,6 +272,38 @@ SOCIAL_SECURITY_COLUMNS = (
 )
 
 
+def social_security_privacy_schema(**override: dict) -> dict:
+    """A desensitization policy for ``social_security_frame`` (every column text): pseudonymized ID,
+    masked name and mobile, surrogate card, generalized birth date and address, free-text masking of
+    remarks, quasi-identifiers kept, street code dropped. ``override``: field name → keys to set
+    (a ``None`` value removes the key, e.g. to test fail-closed handling of a missing tag)."""
+    fields = [
+        {"name": "record_id", "type": "string", "sensitivity": "public"},
+        {"name": "person_id", "type": "string", "sensitivity": "direct-identifier", "pii": "cn_resident_id", "desensitize": {"method": "pseudonymize"}},
+        {"name": "name", "type": "string", "sensitivity": "direct-identifier", "pii": "person_name", "desensitize": {"method": "mask"}},
+        {"name": "sex", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "keep"}},
+        {"name": "birth_date", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "generalize", "to": "year"}},
+        {"name": "mobile", "type": "string", "sensitivity": "direct-identifier", "pii": "cn_mobile", "desensitize": {"method": "mask"}},
+        {"name": "bank_card", "type": "string", "sensitivity": "sensitive-personal", "pii": "bank_card", "desensitize": {"method": "surrogate"}},
+        {"name": "address", "type": "string", "sensitivity": "personal", "pii": "address", "desensitize": {"method": "generalize", "to": "district"}},
+        {"name": "district_code", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "keep"}},
+        {"name": "street_code", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "drop"}},
+        {"name": "insurance_type", "type": "string", "sensitivity": "public"},
+        {"name": "benefit_month", "type": "string", "sensitivity": "public"},
+        {"name": "amount", "type": "string", "sensitivity": "public"},
+        {"name": "paid_date", "type": "string", "sensitivity": "public"},
+        {"name": "status", "type": "string", "sensitivity": "public"},
+        {"name": "remarks", "type": "string", "sensitivity": "personal", "desensitize": {"method": "mask", "free_text": True}},
+    ]
+    for f in fields:
+        for key, value in override.get(f["name"], {}).items():
+            if value is None:
+                f.pop(key, None)
+            else:
+                f[key] = value
+    return {"fields": fields}
+
+
 def social_security_frame(n: int, seed: int = 0, *, year: int = 2024, remarks_hidden_share: float = 0.03) -> pl.DataFrame:
     """Pension payment records as a social-security bureau hands them over (all columns Utf8).
 

@@ -23,28 +23,12 @@ def frame() -> pl.DataFrame:
 
 
 def schema(**override) -> dict:
-    fields = [
-        {"name": "record_id", "type": "string", "sensitivity": "public"},
-        {"name": "person_id", "type": "string", "sensitivity": "direct-identifier", "pii": "cn_resident_id", "desensitize": {"method": "pseudonymize"}},
-        {"name": "name", "type": "string", "sensitivity": "direct-identifier", "pii": "person_name", "desensitize": {"method": "mask"}},
-        {"name": "sex", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "keep"}},
-        {"name": "birth_date", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "generalize", "to": "year"}},
-        {"name": "mobile", "type": "string", "sensitivity": "direct-identifier", "pii": "cn_mobile", "desensitize": {"method": "mask"}},
-        {"name": "bank_card", "type": "string", "sensitivity": "sensitive-personal", "pii": "bank_card", "desensitize": {"method": "surrogate"}},
-        {"name": "address", "type": "string", "sensitivity": "personal", "pii": "address", "desensitize": {"method": "generalize", "to": "district"}},
-        {"name": "district_code", "type": "string", "sensitivity": "quasi-identifier", "desensitize": {"method": "keep"}},
-        {"name": "street_code", "type": "string", "sensitivity": "quasi-identifier"},
-        {"name": "insurance_type", "type": "string", "sensitivity": "public"},
-        {"name": "benefit_month", "type": "string", "sensitivity": "public"},
-        {"name": "amount", "type": "string", "sensitivity": "public"},
-        {"name": "paid_date", "type": "string", "sensitivity": "public"},
-        {"name": "status", "type": "string"},
-        {"name": "remarks", "type": "string", "sensitivity": "personal", "desensitize": {"method": "mask", "free_text": True}},
-    ]
-    for f in fields:
-        if f["name"] in override:
-            f.update(override[f["name"]])
-    return {"fields": fields}
+    """The generated table's policy with two tags removed: street_code has no method, status no
+    sensitivity (both must fail closed)."""
+    from pipelines import synth
+
+    return synth.social_security_privacy_schema(**{"street_code": {"desensitize": None},
+                                                   "status": {"sensitivity": None}, **override})
 
 
 def test_apply_microdata_end_to_end(frame):
