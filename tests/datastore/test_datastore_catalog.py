@@ -5,10 +5,8 @@ against the published CSV, as a researcher would use them (anonymous API calls).
 from __future__ import annotations
 
 import io
-import os
 import re
 import secrets
-import shutil
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +15,8 @@ import ckanapi
 import httpx
 import polars as pl
 import pytest
+
+from tests.bundled import copy_bundled_catalog
 
 pytestmark = pytest.mark.portal
 
@@ -38,31 +38,14 @@ def catalog(portal, tmp_path_factory):
     root = tmp_path_factory.mktemp("ds-catalog")
     suffix = f"ds{uuid.uuid4().hex[:6]}"
     ddir = root / "datasets"
-    ddir.mkdir()
-    ids = {}
-    for src in sorted((REPO / "datasets").iterdir()):
-        if not (src / "dataset.yaml").exists():
-            continue
-        dst = ddir / f"{src.name}-{suffix}"
-        shutil.copytree(src, dst)
-        text = (dst / "dataset.yaml").read_text(encoding="utf-8")
-        text, n = re.subn(rf"^id:\s*{re.escape(src.name)}\s*$", f"id: {dst.name}", text, count=1, flags=re.M)
-        assert n == 1
-        (dst / "dataset.yaml").write_text(text, encoding="utf-8")
-        ids[src.name] = dst.name
+    ids = copy_bundled_catalog(ddir, suffix)
     env = {k: v for k, v in demo_sources.up(Settings().state_dir, REPO / "datasets").items() if not k.startswith("_")}
     env.update(KAIFANG_HMAC_KEY=secrets.token_hex(16), KF_DS_CAT_TOKEN=portal.token)
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
         settings = Settings(datasets_dir=ddir, state_dir=root / "state", portal_url=portal.url, token_env="KF_DS_CAT_TOKEN", store=None, steward="ds-acceptance")
         outcomes = {name: run_pipeline(ds_id, settings) for name, ds_id in ids.items()}
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return {"ids": ids, "outcomes": outcomes, "settings": settings}
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
-import shutil
 import subprocess
 import sys
 import uuid
@@ -15,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.bundled import copy_bundled_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,16 +55,7 @@ class Catalog:
 def make_catalog(root: Path, portal, *, suffix: str | None = None, hmac_key: str | None = None) -> Catalog:
     suffix = suffix or f"e2e{uuid.uuid4().hex[:6]}"
     ddir, state = root / "datasets", root / "state"
-    ddir.mkdir(parents=True)
-    for src in sorted((REPO / "datasets").iterdir()):
-        if not (src / "dataset.yaml").exists():
-            continue
-        dst = ddir / f"{src.name}-{suffix}"
-        shutil.copytree(src, dst)
-        text = (dst / "dataset.yaml").read_text(encoding="utf-8")
-        text, n = re.subn(rf"^id:\s*{re.escape(src.name)}\s*$", f"id: {dst.name}", text, count=1, flags=re.M)
-        assert n == 1, f"no id line in {src}/dataset.yaml"
-        (dst / "dataset.yaml").write_text(text, encoding="utf-8")
+    copy_bundled_catalog(ddir, suffix)
     env = {
         **os.environ,
         "KAIFANG_DATASETS_DIR": str(ddir),
@@ -86,14 +77,10 @@ def demo_sources_env():
 
     settings = Settings()
     values = {k: v for k, v in demo_sources.up(settings.state_dir, REPO / "datasets").items() if not k.startswith("_")}
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    yield values
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in values.items():
+            mp.setenv(k, v)
+        yield values
 
 
 @pytest.fixture(scope="session")
