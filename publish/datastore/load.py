@@ -177,34 +177,32 @@ def load_parquet(call: ActionCaller, resource_id: str, path: Path, schema: dict[
     return load_batches(call, resource_id, template, published_batches(Path(path), settings.batch_rows), rows, schema, settings)
 
 
-def table_rows(call: ActionCaller, resource_id: str) -> int | None:
-    """Rows in a resource's table, or None when it has no table."""
+_MISSING = object()
+
+
+def _unless_missing(call: ActionCaller, action: str, **kw: Any) -> Any:
+    """Run a DataStore action; ``_MISSING`` when the resource has no table (ckanapi's NotFound, or the
+    client's terminal ``not-found``)."""
     from ckanapi import NotFound
 
     from kaifang.errors import TerminalError
 
     try:
-        return int(call("datastore_search", resource_id=resource_id, limit=0, include_total=True)["total"])
+        return call(action, **kw)
     except NotFound:
-        return None
+        return _MISSING
     except TerminalError as exc:
         if getattr(exc, "code", None) == "not-found":
-            return None
+            return _MISSING
         raise
+
+
+def table_rows(call: ActionCaller, resource_id: str) -> int | None:
+    """Rows in a resource's table, or None when it has no table."""
+    found = _unless_missing(call, "datastore_search", resource_id=resource_id, limit=0, include_total=True)
+    return None if found is _MISSING else int(found["total"])
 
 
 def delete_table(call: ActionCaller, resource_id: str) -> bool:
     """Drop a version's table (retraction, retention). True when a table was deleted."""
-    from ckanapi import NotFound
-
-    from kaifang.errors import TerminalError
-
-    try:
-        call("datastore_delete", resource_id=resource_id, force=True)
-    except NotFound:
-        return False
-    except TerminalError as exc:
-        if getattr(exc, "code", None) == "not-found":
-            return False
-        raise
-    return True
+    return _unless_missing(call, "datastore_delete", resource_id=resource_id, force=True) is not _MISSING
