@@ -325,10 +325,10 @@ ADDRESS_RE = (rf"(?:路|街|巷|弄|胡同|道|村|里|苑|园|院|庄|屯|小�
 
 _PASSPORT_BODY = PASSPORT_RE.removeprefix("^(?:").removesuffix(")$")
 _PATTERNS = {
-    # kind: (cheap pre-filter, validating regular expression); each pre-filter is a superset
+    # kind[/variant]: (cheap pre-filter, validating regular expression); each pre-filter is a superset
     "email": (pl.col("s").str.contains("@", literal=True), EMAIL_RE),
     "ip_address": (pl.col("s").str.count_matches(".", literal=True) >= 3, IP_RE),
-    "ipv6_address": (pl.col("s").str.contains("::", literal=True) | (pl.col("s").str.count_matches(":", literal=True) >= 7),
+    "ip_address/v6": (pl.col("s").str.contains("::", literal=True) | (pl.col("s").str.count_matches(":", literal=True) >= 7),
                      IPV6_RE),
     # passports, permits and USCCs with letters are whole alphanumeric runs (see pattern_hits)
     # (a USCC run here has a letter: first, or within the last ten characters)
@@ -340,7 +340,7 @@ _HAN_PATTERNS = {
     "licence_plate": (pl.col("s").str.contains(f"[{PLATE_PROVINCES}]"), PLATE_RE),
     "address": (pl.col("s").str.contains("[号弄栋幢座室组楼]"), ADDRESS_RE),
     "person_name": (pl.col("s").str.contains("|".join(NAME_CONTEXT_WORDS)), NAME_CONTEXT_RE),
-    "passport_context": (pl.col("s").str.contains(_PERMIT_WORDS), PERMIT_CONTEXT_RE),
+    "passport/context": (pl.col("s").str.contains(_PERMIT_WORDS), PERMIT_CONTEXT_RE),
 }
 
 
@@ -358,11 +358,10 @@ def pattern_hits(text: pl.Series) -> pl.DataFrame:
     df = pl.DataFrame({"s": text}).with_row_index("row").with_columns(_han=pl.col("s").str.contains(r"\p{Han}").fill_null(False))
     subsets = _prefiltered(df.select("row", "s"), _PATTERNS) | _prefiltered(df.filter(pl.col("_han")).select("row", "s"), _HAN_PATTERNS)
     parts = []
-    for kind, (_, rx) in (_PATTERNS | _HAN_PATTERNS).items():
-        sub = subsets[kind]
+    for check, (_, rx) in (_PATTERNS | _HAN_PATTERNS).items():
+        sub = subsets[check]
         if rx is not None:
-            kind = {"passport_context": "passport", "ipv6_address": "ip_address"}.get(kind, kind)
-            parts.append(sub.filter(pl.col("s").str.contains(rx)).select("row", kind=pl.lit(kind)))
+            parts.append(sub.filter(pl.col("s").str.contains(rx)).select("row", kind=pl.lit(check.split("/")[0])))
             continue
         runs = (sub.select("row", run=pl.col("s").str.extract_all(ALNUM_RUN_RE)).explode("run")
                 .filter(pl.col("run").str.len_bytes().is_between(8, 18)))
