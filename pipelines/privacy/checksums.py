@@ -102,11 +102,36 @@ def ascii_rows(mat: np.ndarray, name: str = "") -> pl.Series:
     """(n, width) uint8 matrix of ASCII bytes → Utf8 series, without a Python loop."""
     mat = np.ascontiguousarray(mat, dtype=np.uint8)
     n, width = mat.shape
+    return strings(np.arange(0, (n + 1) * width, width, dtype=np.int64), mat.reshape(-1), name)
+
+
+def buffers(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 offsets, uint8 data) of the column as one Arrow large-string array (nulls read as empty)."""
+    s = series if series.dtype == pl.Utf8 else series.cast(pl.Utf8)
+    arr = s.to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    n = len(arr)
     if n == 0:
+        return np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.uint8)
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64, count=n + 1, offset=arr.offset * 8)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None and bufs[2].size else np.zeros(1, np.uint8)
+    return offsets, data
+
+
+def strings(offsets: np.ndarray, data: np.ndarray, name: str = "", nulls_from: pl.Series | None = None) -> pl.Series:
+    """Utf8 series from Arrow large-string buffers (valid UTF-8); null where ``nulls_from`` is null."""
+    n = len(offsets) - 1
+    if n <= 0:
         return pl.Series(name, [], dtype=pl.Utf8)
-    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
-    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(mat.tobytes()))
-    return pl.Series(name, pl.from_arrow(arr)).cast(pl.Utf8)
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data)))
+    out = pl.Series(name, pl.from_arrow(arr)).cast(pl.Utf8)
+    if nulls_from is not None and nulls_from.null_count():
+        out = out.zip_with(nulls_from.is_not_null(), pl.repeat(None, n, dtype=pl.Utf8, eager=True))
+    return out
 
 
 def uscc_check_ok(values: pl.Series) -> np.ndarray:

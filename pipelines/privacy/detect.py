@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from kaifang.errors import SourceError
+from pipelines.privacy import cellscan as CS
 from pipelines.privacy import checksums as CK
 from pipelines.privacy.kinds import (
     COMPOUND_SURNAMES, MAX_ROWS, NAME_CONTEXT_WORDS, NAME_HEADER_HINTS, PERSONAL_KINDS, PROVINCE_PREFIXES,
@@ -190,9 +191,6 @@ SEP = r"[ \-)]"
 TOKEN_RE = rf"[0-9](?:{SEP}?[0-9])*[Xx]?"
 PIECE_RE = rf"{TOKEN_RE}|[^0-9]+"
 GROUP_RE = rf"[0-9]+[Xx]?{SEP}?"
-WHOLE_NUMBER_RE = r"^[0-9]{10,19}[Xx]?$"
-HAS_LONG_NUMBER_RE = rf"[0-9](?:{SEP}?[0-9]){{9}}"
-SINGLE_RUN_RE = r"^[^0-9]*[0-9]{10,19}[Xx]?(?:[^0-9 \-)Xx][^0-9]*)?$"
 MAX_GROUPS = 5
 
 
@@ -264,29 +262,34 @@ def _spans(groups: pl.DataFrame) -> pl.DataFrame:
     return valid.join(pairs.select("sid").unique(), on="sid", how="anti").drop("sid")
 
 
-def number_hits(text: pl.Series, skip: frozenset[str] | set[str] = frozenset()) -> pl.DataFrame:
-    """(row, kind) for every validated number in a normalized Utf8 column. ``skip``: kinds not looked
-    for in whole-cell numbers (the token path filters them out afterwards: longest-span rules)."""
-    s = pl.col("s")
-    df = (pl.DataFrame({"s": text}).with_row_index("row").filter(s.str.contains(HAS_LONG_NUMBER_RE).fill_null(False))
-          .with_columns(_whole=s.str.strip_chars().str.contains(WHOLE_NUMBER_RE), _single=s.str.contains(SINGLE_RUN_RE)))
-    whole = number_kinds(df.filter(pl.col("_whole")).select("row", cand=s.str.strip_chars()), "cand", skip).select("row", "kind")
-    rest = df.filter(~pl.col("_whole"))
-    out = [whole]
-    # fast path 2: exactly one digit run in the cell, no separators inside it (e.g. "SS20240000001",
-    # "身份证号110101…已登记"): that run is the only candidate — same result as the token path
-    one = rest.filter(pl.col("_single"))
-    if one.height:
-        out.append(number_kinds(one.select("row", cand=s.str.extract(r"[0-9]+[Xx]?", 0)), "cand", skip)
-                   .select("row", "kind"))
-        rest = rest.filter(~pl.col("_single"))
-    if rest.height:
-        tokens = (rest.select("row", text=pl.col("s").str.extract_all(TOKEN_RE)).explode("text")
-                  .filter(pl.col("text").str.len_bytes() >= 10).with_row_index("tok"))
-        if tokens.height:
-            spans = _spans(_groups(tokens.select("tok", "text")))
-            out.append(spans.join(tokens.select("tok", "row"), on="tok").select("row", "kind").unique())
+def number_hits(text: pl.Series, skip: frozenset[str] | set[str] = frozenset(),
+                scanned: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
+    """(row, kind) for every validated number in a Utf8 column. The compiled scan (``cellscan``)
+    validates a cell's only candidate (the whole cell, or its single digit run); cells with several
+    number tokens go through the token path here. ``skip``: kinds not looked for in those only
+    candidates (the token path filters them out afterwards: longest-span rules)."""
+    flags, kinds = scanned if scanned is not None else cell_scan(text)
+    out = [pl.DataFrame(schema={"row": pl.UInt32, "kind": pl.Utf8})]
+    for kind, bit in CS.KIND_BITS.items():
+        rows = np.flatnonzero(kinds & bit)
+        if rows.size and kind not in skip:
+            out.append(pl.DataFrame({"row": rows.astype(np.uint32), "kind": pl.repeat(kind, rows.size, eager=True)}))
+    rest = np.flatnonzero(flags & CS.F_TOKEN)
+    if rest.size:
+        out.append(token_hits(text, rest))
     return pl.concat(out)
+
+
+def token_hits(text: pl.Series, rows: np.ndarray) -> pl.DataFrame:
+    """(row, kind) of the validated numbers in ``text[rows]``: every number token cut into groups, every
+    run of 1–5 groups a candidate span (the general path; any cell gives the same result here)."""
+    tokens = (pl.DataFrame({"row": rows.astype(np.uint32), "s": as_text(text.gather(rows))})
+              .select("row", text=pl.col("s").str.extract_all(TOKEN_RE)).explode("text")
+              .filter(pl.col("text").str.len_bytes() >= 10).with_row_index("tok"))
+    if tokens.height == 0:
+        return pl.DataFrame(schema={"row": pl.UInt32, "kind": pl.Utf8})
+    spans = _spans(_groups(tokens.select("tok", "text")))
+    return spans.join(tokens.select("tok", "row"), on="tok").select("row", "kind").unique()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,43 +326,52 @@ ADDRESS_RE = (rf"(?:路|街|巷|弄|胡同|道|村|里|苑|园|院|庄|屯|小�
               rf"(?:号|弄|栋|幢|座|单元|室|组|楼)|[0-9]+(?:栋|幢|号楼|座)[0-9]+(?:单元)?(?:[0-9]+室)?")
 
 
-_PASSPORT_BODY = PASSPORT_RE.removeprefix("^(?:").removesuffix(")$")
-_PATTERNS = {
-    # kind[/variant]: (cheap pre-filter, validating regular expression); each pre-filter is a superset
-    "email": (pl.col("s").str.contains("@", literal=True), EMAIL_RE),
-    "ip_address": (pl.col("s").str.count_matches(".", literal=True) >= 3, IP_RE),
-    "ip_address/v6": (pl.col("s").str.contains("::", literal=True) | (pl.col("s").str.count_matches(":", literal=True) >= 7),
-                     IPV6_RE),
+ADDRESS_MARKS = "号弄栋幢座室组楼"
+"""A detailed address (ADDRESS_RE) ends its number with one of these."""
+_CHECKS = {
+    # kind[/variant]: (cell flag from the compiled scan — a superset —, validating regular expression)
+    "email": (CS.F_AT, EMAIL_RE),
+    "ip_address": (CS.F_DOTS, IP_RE),
+    "ip_address/v6": (CS.F_V6, IPV6_RE),
     # passports, permits and USCCs with letters are whole alphanumeric runs (see pattern_hits)
-    # (a USCC run here has a letter: first, or within the last ten characters)
-    "_runs": (pl.col("s").str.contains(
-        rf"(?:^|[^A-Za-z0-9])(?:{_PASSPORT_BODY}|[A-GY][1-9][0-9]{{6}}|[1-9][1-9][0-9]{{6}}[0-9]{{0,9}}[A-Z])"), None),
+    "_runs": (CS.F_RUNS, None),
+    "licence_plate": (CS.F_PLATE, PLATE_RE),
+    "address": (CS.F_ADDR, ADDRESS_RE),
+    "person_name": (CS.F_NAMECTX, NAME_CONTEXT_RE),
+    "passport/context": (CS.F_PERMIT, PERMIT_CONTEXT_RE),
 }
-_HAN_PATTERNS = {
-    # the same, for kinds that need a Han character (pre-filtered on the cells holding one)
-    "licence_plate": (pl.col("s").str.contains(f"[{PLATE_PROVINCES}]"), PLATE_RE),
-    "address": (pl.col("s").str.contains("[号弄栋幢座室组楼]"), ADDRESS_RE),
-    "person_name": (pl.col("s").str.contains("|".join(NAME_CONTEXT_WORDS)), NAME_CONTEXT_RE),
-    "passport/context": (pl.col("s").str.contains(_PERMIT_WORDS), PERMIT_CONTEXT_RE),
-}
+_ANY_CHECK = 0
+for _bit, _ in _CHECKS.values():
+    _ANY_CHECK |= _bit
 
 
-def _prefiltered(df: pl.DataFrame, patterns: dict[str, tuple[pl.Expr, str | None]]) -> dict[str, pl.DataFrame]:
-    """Rows (row, s) passing each kind's pre-filter; the pre-filters run in one parallel ``select``."""
-    flagged = df.with_columns(**{f"_{k}": e.fill_null(False) for k, (e, _) in patterns.items()})
-    return {k: flagged.filter(pl.col(f"_{k}")).select("row", "s") for k in patterns}
+def _class_table() -> np.ndarray:
+    return CS.class_table(PLATE_PROVINCES, ADDRESS_MARKS, "".join(w[0] for w in NAME_CONTEXT_WORDS),
+                          "".join(w[0] for w in _PERMIT_WORDS.split("|")))
 
 
-def pattern_hits(text: pl.Series) -> pl.DataFrame:
+def cell_scan(text: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(flags, number kinds) per cell from the compiled scan (see ``cellscan``)."""
+    return CS.scan(text, _class_table(), PROVINCE_PREFIXES)
+
+
+def pattern_hits(text: pl.Series, scanned: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
     """(row, kind) for the regular-expression kinds in free text (names only after context words).
 
-    Every kind's cheap pre-filter runs first; its regular expression then runs only on the rows
-    that passed."""
-    df = pl.DataFrame({"s": text}).with_row_index("row").with_columns(_han=pl.col("s").str.contains(r"\p{Han}").fill_null(False))
-    subsets = _prefiltered(df.select("row", "s"), _PATTERNS) | _prefiltered(df.filter(pl.col("_han")).select("row", "s"), _HAN_PATTERNS)
-    parts = []
-    for check, (_, rx) in (_PATTERNS | _HAN_PATTERNS).items():
-        sub = subsets[check]
+    The compiled scan flags the cells each kind could match; its regular expression then runs only
+    on those (normalized) cells."""
+    flags = (scanned if scanned is not None else cell_scan(text))[0]
+    idx = np.flatnonzero(flags & _ANY_CHECK)
+    parts = [pl.DataFrame(schema={"row": pl.UInt32, "kind": pl.Utf8})]
+    if idx.size == 0:
+        return parts[0]
+    df = pl.DataFrame({"row": idx.astype(np.uint32), "s": as_text(text.gather(idx))})
+    sub_flags = flags[idx]
+    for check, (bit, rx) in _CHECKS.items():
+        sel = (sub_flags & bit) != 0
+        if not sel.any():
+            continue
+        sub = df.filter(pl.Series(sel))
         if rx is not None:
             parts.append(sub.filter(pl.col("s").str.contains(rx)).select("row", kind=pl.lit(check.split("/")[0])))
             continue
@@ -403,9 +415,6 @@ def is_name_column(header: str, nonempty: int, named: int, distinct: int) -> boo
     return nonempty < 20 or distinct / max(1, named) >= 0.3
 
 
-MAY_HOLD_RE = r"[0-9@\p{Han}]|::"
-"""Every detector needs a digit, an ``@``, a Han character or (IPv6 of letters) ``::`` (text is
-normalized first): cells without one are clean and skipped."""
 DEDUP_SAMPLE = 20_000
 """Scan distinct values instead of cells when at most half of the first ``DEDUP_SAMPLE`` candidate
 cells are distinct (categories, dates, codes, templated remarks); the result is the same."""
@@ -425,32 +434,32 @@ def detect_series(series: pl.Series, *, header: str = "", names: str = "auto",
     raw = series if series.dtype == pl.Utf8 else series.cast(pl.Utf8)
     empty = pl.DataFrame(schema={"row": pl.UInt32, "kind": pl.Utf8})
     grouped = distinct if distinct is not None else mostly_repeated(raw)
-    if grouped:
-        values = raw.to_frame("s").group_by("s").agg(count=pl.len())
-    else:
-        values = pl.DataFrame({"s": raw, "count": pl.repeat(1, raw.len(), dtype=pl.UInt32, eager=True)})
-    # position in ``values`` (= row when not grouped); normalize; keep the values that may hold anything
-    values = values.with_row_index("v").with_columns(t=as_text(values.get_column("s"))).filter(
-        pl.col("t").str.contains(MAY_HOLD_RE))
-    if values.height == 0:
+    values = raw.to_frame("s").group_by("s").agg(count=pl.len()) if grouped else raw.to_frame("s")
+    s = values.get_column("s")
+    scanned = cell_scan(s)
+    flags = scanned[0]
+    # every detector needs a digit, an '@', a Han character or '::': cells without one are clean
+    if not (flags & CS.F_MAY_HOLD).any():
         return empty
-    s = values.get_column("t")
-    parts = [number_hits(s, skip), pattern_hits(s)]
-    if names != "context":
-        flags = name_cells(s)
-        named = values.filter(flags)
-        if named.height and (names == "cells" or is_name_column(
-                header, int(raw.str.strip_chars().ne("").sum()), int(named.get_column("count").sum()),
-                named.get_column("t").n_unique())):
-            parts.append(pl.DataFrame({"row": flags.arg_true(), "kind": "person_name"}))
+    parts = [number_hits(s, skip, scanned), pattern_hits(s, scanned)]
+    han = np.flatnonzero(flags & CS.F_HAN)
+    if names != "context" and han.size:
+        text = as_text(s.gather(han))
+        shaped = name_cells(text).to_numpy()
+        rows = han[shaped]
+        if rows.size:
+            count = int(values.get_column("count").gather(rows).sum()) if grouped else int(rows.size)
+            if names == "cells" or is_name_column(header, int(raw.str.strip_chars().ne("").sum()), count,
+                                                  text.filter(pl.Series(shaped)).n_unique()):
+                parts.append(pl.DataFrame({"row": rows.astype(np.uint32), "kind": pl.repeat("person_name", rows.size, eager=True)}))
     hits = pl.concat([p.select(pl.col("row").cast(pl.UInt32), "kind") for p in parts])
     if skip:
         hits = hits.filter(~pl.col("kind").is_in(list(skip)))
     if hits.height == 0:
         return empty
     if not grouped:
-        return hits.with_columns(row=values.get_column("v").gather(hits.get_column("row")))
-    found = pl.DataFrame({"s": values.get_column("s").gather(hits.get_column("row")), "kind": hits.get_column("kind")})
+        return hits
+    found = pl.DataFrame({"s": s.gather(hits.get_column("row")), "kind": hits.get_column("kind")})
     return raw.to_frame("s").with_row_index("row").join(found, on="s").select("row", "kind")
 
 

@@ -16,6 +16,8 @@ import numpy as np
 import polars as pl
 
 from kaifang.errors import ConfigError
+from pipelines.privacy import _methods
+from pipelines.privacy import cellscan as CS
 from pipelines.privacy import checksums as CK
 from pipelines.privacy import detect as D
 from pipelines.privacy.kinds import COMPOUND_SURNAMES, SINGLE_SURNAMES
@@ -48,24 +50,6 @@ def _text(series: pl.Series) -> pl.Series:
     return D.as_text(series)
 
 
-def mask_expr(e: pl.Expr, keep_first: int | pl.Expr, keep_last: int | pl.Expr, char: str = "*",
-              separators: bool = True) -> pl.Expr:
-    """Keep the first/last characters, replace the rest (except spaces and dashes) with ``char``.
-    Values no longer than keep_first+keep_last are masked entirely (keeping them would reveal them).
-    ``separators=False`` promises no space or dash in the values: the middle is then built by padding
-    (4× faster than a regular-expression replacement, same result)."""
-    n = e.str.len_chars()
-    kf = pl.lit(keep_first) if isinstance(keep_first, int) else keep_first
-    kl = pl.lit(keep_last) if isinstance(keep_last, int) else keep_last
-    short = n <= kf + kl
-    kf = pl.when(short).then(0).otherwise(kf)
-    kl = pl.when(short).then(0).otherwise(kl)
-    if not separators:  # kept head padded with ``char`` up to the length before the kept tail
-        return pl.concat_str([e.str.slice(0, kf).str.pad_end(n - kl, char), e.str.slice(n - kl, kl)])
-    mid = e.str.slice(kf, n - kf - kl).str.replace_all(r"[^ \-]", char.replace("$", "$$"))
-    return pl.concat_str([e.str.slice(0, kf), mid, e.str.slice(n - kl, kl)])
-
-
 def mask(series: pl.Series, params: dict[str, Any], *, kind: str | None, field: str) -> pl.Series:
     """``mask``: ``keep_first``, ``keep_last``, ``char`` (default ``*``); ``free_text: true`` masks every
     detected identifier inside the text instead of the whole value."""
@@ -75,14 +59,14 @@ def mask(series: pl.Series, params: dict[str, Any], *, kind: str | None, field: 
                           fix="use \"*\"")
     if params.get("free_text"):
         return mask_free_text(series, char=char)
-    s = _text(series).to_frame("s")
+    text = _text(series)
+    s = text.to_frame("s")
     c = pl.col("s")
-    seps = bool(s.select(c.str.contains(r"[ \-]").any()).item())
     if "keep_first" not in params and "keep_last" not in params and kind in ("person_name", "email", "ip_address", "address"):
-        if kind == "person_name":
-            kf = pl.when(c.str.contains(_COMPOUND_RE)).then(2).otherwise(1)
-            out = mask_expr(c.str.strip_chars(), kf, 0, char, seps)
-        elif kind == "email":
+        if kind == "person_name":  # the surname stays: two characters for a compound surname
+            kf = np.where(text.str.contains(_COMPOUND_RE).fill_null(False).to_numpy(), 2, 1).astype(np.uint8)
+            return mask_cells(text, kf, 0, char, series.name)
+        if kind == "email":
             out = c.str.replace_all(r"([A-Za-z0-9])[A-Za-z0-9._%+\-]*@", f"${{1}}{char * 3}@")
         elif kind == "ip_address":
             out = (c.str.replace_all(r"((?:[0-9]{1,3}\.){2})[0-9]{1,3}\.[0-9]{1,3}", f"${{1}}{char}.{char}")
@@ -93,7 +77,14 @@ def mask(series: pl.Series, params: dict[str, Any], *, kind: str | None, field: 
     dkf, dkl = MASK_DEFAULTS.get(kind or "", (0, 0))
     kf = _int_param(params, "keep_first", dkf, field)
     kl = _int_param(params, "keep_last", dkl, field)
-    return s.select(mask_expr(c.str.strip_chars(), kf, kl, char, seps).alias(series.name)).to_series()
+    return mask_cells(text, np.full(text.len(), kf, dtype=np.uint8), kl, char, series.name)
+
+
+def mask_cells(text: pl.Series, keep_first: np.ndarray, keep_last: int, char: str, name: str) -> pl.Series:
+    """``mask_expr`` on the stripped values, compiled (one pass over the Arrow buffers; same result)."""
+    offsets, data = CK.buffers(text)
+    off, out = _methods.mask_cells(offsets, data, keep_first, keep_last, np.frombuffer(char.encode("utf-8"), dtype=np.uint8))
+    return CK.strings(off, out, name, nulls_from=text)
 
 
 def _span_keep(kind: pl.Expr, nd: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -106,8 +97,10 @@ def _span_keep(kind: pl.Expr, nd: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 def _mask_numbers_in_text(text: pl.Series, char: str) -> pl.Series:
     """Mask every validated number inside free text (separators kept); other characters untouched."""
-    df = pl.DataFrame({"s": text}).with_row_index("row")
-    rest = df.filter(pl.col("s").str.contains(D.HAS_LONG_NUMBER_RE).fill_null(False))
+    flags, kinds = D.cell_scan(text)
+    # cells with a validated only candidate, or several number tokens (the rest hold no number)
+    rows = np.flatnonzero((kinds != 0) | ((flags & CS.F_TOKEN) != 0))
+    rest = pl.DataFrame({"row": rows.astype(np.uint32), "s": text.gather(rows)})
     if rest.height == 0:
         return text
     pieces = (rest.select("row", piece=pl.col("s").str.extract_all(D.PIECE_RE))
@@ -285,11 +278,14 @@ def in_set(values: pl.Series, pool: pl.Series) -> pl.Series:
     if values.len() == 0 or pool.len() == 0:
         return pl.Series(values.name, [False] * values.len(), dtype=pl.Boolean)
     pool = pool.drop_nulls()
-    candidates = values.hash(seed=7).is_in(pool.hash(seed=7).implode()) & values.is_not_null()
+    hv, hp = values.hash(seed=7), pool.hash(seed=7)
+    candidates = hv.is_in(hp.implode()) & values.is_not_null()
     idx = candidates.arg_true()
     if idx.len() == 0:
         return candidates
-    exact = values.gather(idx).is_in(pool.implode()).fill_null(False)
+    # the exact test against the pool values sharing a candidate's hash only (not the whole pool)
+    near = pool.filter(hp.is_in(hv.gather(idx).implode()))
+    exact = values.gather(idx).is_in(near.implode()).fill_null(False)
     return candidates.scatter(idx.filter(~exact), False)
 
 
@@ -346,18 +342,11 @@ def _surrogate_once(orig: pl.Series, kind: str, params: dict, rng: np.random.Gen
     if kind == "bank_card":
         kb = _int_param(params, "keep_bin", 6, field, 0, 6)
         # digit matrix: the kept BIN (or 622202), random digits, zeros after the check position
-        frame = df.select(ln=o.str.len_bytes().clip(16, 19).fill_null(16).cast(pl.Int64),
-                          keep=o.str.contains(r"^[0-9]{13,19}$").fill_null(False) & pl.lit(kb > 0))
-        ln, keep = frame.get_column("ln").to_numpy(), frame.get_column("keep")
-        bins = df.select(pl.when(pl.lit(keep)).then(o.str.slice(0, kb)).otherwise(pl.lit("622202"))).to_series()
-        pos = np.arange(19)
+        # the original's length (16..19) and BIN when it is a card number (else 622202), random digits,
+        # the Luhn check digit: compiled, one pass
         digits = rng.integers(0, 10, size=(n, 19), dtype=np.uint8)
-        head = digits[:, :6]
-        np.copyto(head, CK.digit_matrix(bins, 6), where=pos[:6] < np.where(keep.to_numpy(), kb, 6)[:, None])
-        digits[pos >= (ln - 1)[:, None]] = 0
-        digits[np.arange(n), ln - 1] = CK.luhn_check_digits(digits, ln)
-        cards = CK.ascii_rows(digits + 48, "c")
-        return pl.DataFrame({"c": cards, "ln": ln}).select(pl.col("c").str.slice(0, pl.col("ln"))).to_series()
+        offsets, data = CK.buffers(orig)
+        return CK.strings(*_methods.card_surrogates(offsets, data, digits, kb))
     # person_name
     surnames = np.array(list(SINGLE_SURNAMES[:100]))
     given = np.array(list(_GIVEN))

@@ -76,15 +76,62 @@ def test_in_set_equals_is_in():
     assert 0 < int(expected.sum()) < values.len()
 
 
-def test_mask_padding_path_equals_the_replacement_path():
+def _mask_expr(e: pl.Expr, keep_first: int | pl.Expr, keep_last: int) -> pl.Expr:
+    """The plain polars mask: keep first/last characters, every other one but space and dash → ``*``;
+    values no longer than keep_first + keep_last masked whole."""
+    n = e.str.len_chars()
+    kf = pl.lit(keep_first) if isinstance(keep_first, int) else keep_first
+    short = n <= kf + keep_last
+    kf = pl.when(short).then(0).otherwise(kf)
+    kl = pl.when(short).then(0).otherwise(keep_last)
+    return pl.concat_str([e.str.slice(0, kf), e.str.slice(kf, n - kf - kl).str.replace_all(r"[^ \-]", "*"),
+                          e.str.slice(n - kl, kl)])
+
+
+def test_compiled_mask_equals_the_polars_expression():
     r = random.Random(8)
-    vals = pl.Series([gen.mobile(r) for _ in range(300)] + ["张伟", "欧阳娜娜", "王", "", None, "1"])
-    e = pl.col("v")
-    frame = vals.to_frame("v")
-    for kf, kl in ((3, 4), (1, 0), (0, 2), (6, 4)):
-        fast = frame.select(M.mask_expr(e, kf, kl, "*", separators=False)).to_series()
-        slow = frame.select(M.mask_expr(e, kf, kl, "*", separators=True)).to_series()
-        assert fast.to_list() == slow.to_list()
+    alphabet = "0123456789 -欧阳王张伟abc\t\u3000\u00a0é𠀀"
+    vals = [gen.mobile(r) for _ in range(300)] + ["张伟", "欧阳娜娜", " 欧阳娜 ", "王", "", None, "1", "138 0013 8000", "\u3000张三\u3000"]
+    vals += ["".join(r.choice(alphabet) for _ in range(r.randint(0, 14))) for _ in range(3000)]
+    series = pl.Series("v", vals)
+    e = pl.col("v").str.strip_chars()
+    for kf, kl in ((3, 4), (1, 0), (0, 2), (6, 4), (0, 0)):
+        expected = series.to_frame().select(_mask_expr(e, kf, kl)).to_series()
+        got = M.mask_cells(series, np.full(series.len(), kf, dtype=np.uint8), kl, "*", "v")
+        assert got.to_list() == expected.to_list()
+    normalized = D.as_text(series).alias("v")  # mask works on normalized text (full-width → ASCII, U+3000 → space)
+    compound = normalized.str.contains(M._COMPOUND_RE).fill_null(False)
+    expected = normalized.to_frame().select(_mask_expr(e, pl.when(pl.lit(compound)).then(2).otherwise(1), 0)).to_series()
+    assert M.mask(series, {}, kind="person_name", field="v").to_list() == expected.to_list()
+    assert M.mask_cells(pl.Series(["张伟"]), np.array([1], dtype=np.uint8), 0, "●", "v").to_list() == ["张●"]
+
+
+def _card_surrogates_numpy(orig: pl.Series, digits: np.ndarray, kb: int) -> list[str]:
+    """The card surrogate as numpy matrix operations (the computation the compiled one replaces)."""
+    o = pl.col("o")
+    df = orig.to_frame("o")
+    frame = df.select(ln=o.str.len_bytes().clip(16, 19).fill_null(16).cast(pl.Int64),
+                      keep=o.str.contains(r"^[0-9]{13,19}$").fill_null(False) & pl.lit(kb > 0))
+    ln, keep = frame.get_column("ln").to_numpy(), frame.get_column("keep")
+    bins = df.select(pl.when(pl.lit(keep)).then(o.str.slice(0, kb)).otherwise(pl.lit("622202"))).to_series()
+    pos = np.arange(19)
+    head = digits[:, :6]
+    np.copyto(head, CK.digit_matrix(bins, 6), where=pos[:6] < np.where(keep.to_numpy(), kb, 6)[:, None])
+    digits[pos >= (ln - 1)[:, None]] = 0
+    digits[np.arange(len(ln)), ln - 1] = CK.luhn_check_digits(digits, ln)
+    return [("".join(map(str, row[:k]))) for row, k in zip(digits, ln)]
+
+
+@pytest.mark.parametrize("kb", [6, 4, 0])
+def test_compiled_card_surrogates_equal_the_numpy_computation(kb):
+    r = random.Random(kb)
+    orig = pl.Series("o", [gen.bank_card(r) for _ in range(500)] + ["", None, "12345", "6" * 25, "62220212345678901234", "abc4567890123"])
+    digits = np.random.default_rng(kb).integers(0, 10, size=(orig.len(), 19), dtype=np.uint8)
+    expected = _card_surrogates_numpy(orig, digits.copy(), kb)
+    offsets, data = CK.buffers(orig)
+    got = CK.strings(*M._methods.card_surrogates(offsets, data, digits, kb))
+    assert got.to_list() == expected
+    assert all(luhn.is_valid(v) for v in expected)
 
 
 def test_per_value_methods_on_repeated_values_equal_the_plain_computation():

@@ -1,0 +1,150 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled per-character desensitization methods over Arrow large-string buffers (offsets, data).
+
+``mask_cells`` is ``methods.mask_expr`` on stripped values; ``card_surrogates`` is the bank-card
+surrogate of ``methods._surrogate_once``. Both are checked against those polars expressions in
+``tests/privacy/test_fast_paths.py``. Nulls are the caller's business (they arrive as empty strings).
+"""
+
+from libc.stdint cimport int64_t, uint8_t
+
+import numpy as np
+
+
+cdef inline bint _ws(int cp) noexcept nogil:
+    # char::is_whitespace (what polars' strip_chars() strips)
+    return (9 <= cp <= 13) or cp == 32 or cp == 0x85 or cp == 0xA0 or cp == 0x1680 or (0x2000 <= cp <= 0x200A) \
+        or cp == 0x2028 or cp == 0x2029 or cp == 0x202F or cp == 0x205F or cp == 0x3000
+
+
+cdef inline int _cp_len(uint8_t b) noexcept nogil:
+    if b < 0x80:
+        return 1
+    if b < 0xE0:
+        return 2
+    if b < 0xF0:
+        return 3
+    return 4
+
+
+cdef inline int _cp(const uint8_t[:] data, int64_t j, int ln) noexcept nogil:
+    cdef uint8_t b = data[j]
+    if ln == 1:
+        return b
+    if ln == 2:
+        return ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)
+    if ln == 3:
+        return ((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6) | (data[j + 2] & 0x3F)
+    return ((b & 0x07) << 18) | ((data[j + 1] & 0x3F) << 12) | ((data[j + 2] & 0x3F) << 6) | (data[j + 3] & 0x3F)
+
+
+def mask_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:] keep_first, int keep_last,
+               const uint8_t[:] char):
+    """Strip whitespace; keep ``keep_first[i]`` first and ``keep_last`` last characters; every other
+    character but space and ``-`` becomes ``char`` (UTF-8 bytes). Values of at most
+    ``keep_first + keep_last`` characters are masked whole. Returns (offsets, data)."""
+    cdef Py_ssize_t n = offsets.shape[0] - 1, i
+    cdef int clen = char.shape[0], k, nchar, kf, kl, ln, cp
+    cdef int64_t j, a, z, total = 0, w
+    for i in range(n):  # output bound: every character may become ``char``
+        total += (offsets[i + 1] - offsets[i]) * (clen if clen > 1 else 1)
+    out_off_arr = np.zeros(n + 1, dtype=np.int64)
+    out_arr = np.zeros(max(total, 1), dtype=np.uint8)
+    cdef int64_t[:] out_off = out_off_arr
+    cdef uint8_t[:] out = out_arr
+    w = 0
+    with nogil:
+        for i in range(n):
+            a = offsets[i]
+            z = offsets[i + 1]
+            # strip leading / trailing whitespace (code points)
+            while a < z:
+                ln = _cp_len(data[a])
+                if not _ws(_cp(data, a, ln)):
+                    break
+                a += ln
+            while z > a:
+                j = z - 1
+                while (data[j] & 0xC0) == 0x80:
+                    j -= 1
+                if not _ws(_cp(data, j, <int>(z - j))):
+                    break
+                z = j
+            nchar = 0
+            j = a
+            while j < z:
+                j += _cp_len(data[j])
+                nchar += 1
+            kf = keep_first[i]
+            kl = keep_last
+            if nchar <= kf + kl:
+                kf = 0
+                kl = 0
+            j = a
+            k = 0
+            while j < z:
+                ln = _cp_len(data[j])
+                if k < kf or k >= nchar - kl or (ln == 1 and (data[j] == 32 or data[j] == 45)):
+                    for cp in range(ln):
+                        out[w + cp] = data[j + cp]
+                    w += ln
+                else:
+                    for cp in range(clen):
+                        out[w + cp] = char[cp]
+                    w += clen
+                j += ln
+                k += 1
+            out_off[i + 1] = w
+    return out_off_arr, out_arr[:w]
+
+
+def card_surrogates(const int64_t[:] offsets, const uint8_t[:] data, uint8_t[:, :] digits, int keep_bin):
+    """Bank-card surrogates: the length of the original clipped to 16..19 (16 when empty), its first
+    ``keep_bin`` digits when it is 13–19 digits (else the BIN 622202), the random ``digits`` (n, 19),
+    and a Luhn check digit. ``digits`` is overwritten. Returns (offsets, data)."""
+    cdef Py_ssize_t n = offsets.shape[0] - 1, i
+    cdef int ln, k, s, d, kb
+    cdef int64_t a, z, w = 0
+    cdef bint all_digits
+    cdef uint8_t BIN[6]
+    BIN[:] = [6, 2, 2, 2, 0, 2]
+    out_off_arr = np.zeros(n + 1, dtype=np.int64)
+    out_arr = np.zeros(max(n * 19, 1), dtype=np.uint8)
+    cdef int64_t[:] out_off = out_off_arr
+    cdef uint8_t[:] out = out_arr
+    with nogil:
+        for i in range(n):
+            a = offsets[i]
+            z = offsets[i + 1]
+            ln = <int>(z - a)
+            all_digits = 13 <= ln <= 19
+            if all_digits:
+                for k in range(ln):
+                    if not (48 <= data[a + k] <= 57):
+                        all_digits = False
+                        break
+            if ln < 16:
+                ln = 16
+            elif ln > 19:
+                ln = 19
+            if all_digits and keep_bin > 0:
+                for k in range(keep_bin):
+                    digits[i, k] = data[a + k] - 48
+            else:
+                for k in range(6):
+                    digits[i, k] = BIN[k]
+            # Luhn: the check digit at ln - 1 makes the sum of the doubled-from-the-right digits % 10 == 0
+            s = 0
+            for k in range(ln - 1):
+                d = digits[i, k]
+                if (ln - 1 - k) % 2 == 1:
+                    d *= 2
+                    if d > 9:
+                        d -= 9
+                s += d
+            digits[i, ln - 1] = (10 - s % 10) % 10
+            for k in range(ln):
+                out[w + k] = digits[i, k] + 48
+            w += ln
+            out_off[i + 1] = w
+    return out_off_arr, out_arr[:w]
