@@ -5,7 +5,7 @@
     "distutils": {
         "depends": [],
         "extra_compile_args": [
-            "-O2"
+            "-O3"
         ],
         "name": "pipelines.privacy._methods",
         "sources": [
@@ -3093,10 +3093,19 @@ static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_ds_nn_
 static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dsds_nn_uint8_t(PyObject *, int writable_flag);
 
 /* ObjectToMemviewSlice.proto */
+static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dsds_nn_int32_t__const__(PyObject *, int writable_flag);
+
+/* ObjectToMemviewSlice.proto */
+static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int32_t__const__(PyObject *, int writable_flag);
+
+/* ObjectToMemviewSlice.proto */
 static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(PyObject *, int writable_flag);
 
 /* ObjectToMemviewSlice.proto */
 static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(PyObject *, int writable_flag);
+
+/* ObjectToMemviewSlice.proto */
+static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int32_t(PyObject *, int writable_flag);
 
 /* MemviewSliceCopy.proto */
 static __Pyx_memviewslice
@@ -3123,6 +3132,9 @@ static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value);
 
 /* CIntToPy.proto */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value);
+
+/* CIntFromPy.proto */
+static CYTHON_INLINE int64_t __Pyx_PyLong_As_int64_t(PyObject *);
 
 /* PyObjectCallMethod1.proto (used by UpdateUnpickledDict) */
 static CYTHON_INLINE PyObject* __Pyx_PyObject_CallMethod1(PyObject* obj, PyObject* method_name, PyObject* arg);
@@ -3259,7 +3271,7 @@ static int __pyx_memoryview_thread_locks_used;
 static PyThread_type_lock __pyx_memoryview_thread_locks[8];
 static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__ws(int); /*proto*/
 static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp_len(uint8_t); /*proto*/
-static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp(__Pyx_memviewslice, int64_t, int); /*proto*/
+static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp(uint8_t const *, int64_t, int); /*proto*/
 static int __pyx_array_allocate_buffer(struct __pyx_array_obj *); /*proto*/
 static struct __pyx_array_obj *__pyx_array_new(PyObject *, Py_ssize_t, char *, char const *, char *); /*proto*/
 static PyObject *__pyx_memoryview_new(PyObject *, int, int, __Pyx_TypeInfo const *); /*proto*/
@@ -3301,7 +3313,9 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *, 
 static const __Pyx_TypeInfo __Pyx_TypeInfo_nn_int64_t__const__ = { "const int64_t", NULL, sizeof(int64_t const ), { 0 }, 0, __PYX_IS_UNSIGNED(int64_t const ) ? 'U' : 'I', __PYX_IS_UNSIGNED(int64_t const ), 0 };
 static const __Pyx_TypeInfo __Pyx_TypeInfo_nn_uint8_t__const__ = { "const uint8_t", NULL, sizeof(uint8_t const ), { 0 }, 0, __PYX_IS_UNSIGNED(uint8_t const ) ? 'U' : 'I', __PYX_IS_UNSIGNED(uint8_t const ), 0 };
 static const __Pyx_TypeInfo __Pyx_TypeInfo_nn_uint8_t = { "uint8_t", NULL, sizeof(uint8_t), { 0 }, 0, __PYX_IS_UNSIGNED(uint8_t) ? 'U' : 'I', __PYX_IS_UNSIGNED(uint8_t), 0 };
+static const __Pyx_TypeInfo __Pyx_TypeInfo_nn_int32_t__const__ = { "const int32_t", NULL, sizeof(int32_t const ), { 0 }, 0, __PYX_IS_UNSIGNED(int32_t const ) ? 'U' : 'I', __PYX_IS_UNSIGNED(int32_t const ), 0 };
 static const __Pyx_TypeInfo __Pyx_TypeInfo_nn_int64_t = { "int64_t", NULL, sizeof(int64_t), { 0 }, 0, __PYX_IS_UNSIGNED(int64_t) ? 'U' : 'I', __PYX_IS_UNSIGNED(int64_t), 0 };
+static const __Pyx_TypeInfo __Pyx_TypeInfo_nn_int32_t = { "int32_t", NULL, sizeof(int32_t), { 0 }, 0, __PYX_IS_UNSIGNED(int32_t) ? 'U' : 'I', __PYX_IS_UNSIGNED(int32_t), 0 };
 /* #### Code section: before_global_var ### */
 #define __Pyx_MODULE_NAME "pipelines.privacy._methods"
 extern int __pyx_module_is_main_pipelines__privacy___methods;
@@ -3374,6 +3388,7 @@ static PyObject *__pyx_pf___pyx_memoryviewslice_2__setstate_cython__(CYTHON_UNUS
 static PyObject *__pyx_pf_15View_dot_MemoryView___pyx_unpickle_Enum(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v___pyx_type, long __pyx_v___pyx_checksum, PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_offsets, __Pyx_memviewslice __pyx_v_data, __Pyx_memviewslice __pyx_v_keep_first, int __pyx_v_keep_last, __Pyx_memviewslice __pyx_v_char); /* proto */
 static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_offsets, __Pyx_memviewslice __pyx_v_data, __Pyx_memviewslice __pyx_v_digits, int __pyx_v_keep_bin); /* proto */
+static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_offsets, __Pyx_memviewslice __pyx_v_data, __Pyx_memviewslice __pyx_v_markers, __Pyx_memviewslice __pyx_v_marker_level, __Pyx_memviewslice __pyx_v_first, int __pyx_v_level); /* proto */
 static PyObject *__pyx_tp_new__initialisation_array(PyObject *o, 
 #if CYTHON_VECTORCALL_TPNEW
     PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
@@ -3508,8 +3523,8 @@ namespace {
     __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_values;
     PyObject *__pyx_slice[1];
     PyObject *__pyx_tuple[3];
-    PyObject *__pyx_codeobj_tab[2];
-    PyObject *__pyx_string_tab[135];
+    PyObject *__pyx_codeobj_tab[3];
+    PyObject *__pyx_string_tab[166];
     PyObject *__pyx_number_tab[3];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3618,82 +3633,113 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_is_coroutine __pyx_string_tab[56]
 #define __pyx_n_u_a __pyx_string_tab[57]
 #define __pyx_n_u_abc __pyx_string_tab[58]
-#define __pyx_n_u_all_digits __pyx_string_tab[59]
-#define __pyx_n_u_allocate_buffer __pyx_string_tab[60]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[61]
-#define __pyx_n_u_base __pyx_string_tab[62]
-#define __pyx_n_u_c __pyx_string_tab[63]
-#define __pyx_n_u_card_surrogates __pyx_string_tab[64]
-#define __pyx_n_u_char __pyx_string_tab[65]
-#define __pyx_n_u_clen __pyx_string_tab[66]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[67]
-#define __pyx_n_u_count __pyx_string_tab[68]
-#define __pyx_n_u_cp __pyx_string_tab[69]
-#define __pyx_n_u_d __pyx_string_tab[70]
-#define __pyx_n_u_data __pyx_string_tab[71]
-#define __pyx_n_u_digits __pyx_string_tab[72]
-#define __pyx_n_u_dtype __pyx_string_tab[73]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[74]
-#define __pyx_n_u_encode __pyx_string_tab[75]
-#define __pyx_n_u_enumerate __pyx_string_tab[76]
-#define __pyx_n_u_error __pyx_string_tab[77]
-#define __pyx_n_u_flags __pyx_string_tab[78]
-#define __pyx_n_u_format __pyx_string_tab[79]
-#define __pyx_n_u_fortran __pyx_string_tab[80]
-#define __pyx_n_u_i __pyx_string_tab[81]
-#define __pyx_n_u_id __pyx_string_tab[82]
-#define __pyx_n_u_index __pyx_string_tab[83]
-#define __pyx_n_u_int64 __pyx_string_tab[84]
-#define __pyx_n_u_items __pyx_string_tab[85]
-#define __pyx_n_u_itemsize __pyx_string_tab[86]
-#define __pyx_n_u_j __pyx_string_tab[87]
-#define __pyx_n_u_k __pyx_string_tab[88]
-#define __pyx_n_u_kb __pyx_string_tab[89]
-#define __pyx_n_u_keep_bin __pyx_string_tab[90]
-#define __pyx_n_u_keep_first __pyx_string_tab[91]
-#define __pyx_n_u_keep_last __pyx_string_tab[92]
-#define __pyx_n_u_kf __pyx_string_tab[93]
-#define __pyx_n_u_kl __pyx_string_tab[94]
-#define __pyx_n_u_ln __pyx_string_tab[95]
-#define __pyx_n_u_mask_cells __pyx_string_tab[96]
-#define __pyx_n_u_memview __pyx_string_tab[97]
-#define __pyx_n_u_mode __pyx_string_tab[98]
-#define __pyx_n_u_n __pyx_string_tab[99]
-#define __pyx_n_u_name __pyx_string_tab[100]
-#define __pyx_n_u_nchar __pyx_string_tab[101]
-#define __pyx_n_u_ndim __pyx_string_tab[102]
-#define __pyx_n_u_np __pyx_string_tab[103]
-#define __pyx_n_u_numpy __pyx_string_tab[104]
-#define __pyx_n_u_obj __pyx_string_tab[105]
-#define __pyx_n_u_offsets __pyx_string_tab[106]
-#define __pyx_n_u_out __pyx_string_tab[107]
-#define __pyx_n_u_out_arr __pyx_string_tab[108]
-#define __pyx_n_u_out_off __pyx_string_tab[109]
-#define __pyx_n_u_out_off_arr __pyx_string_tab[110]
-#define __pyx_n_u_pack __pyx_string_tab[111]
-#define __pyx_n_u_pipelines_privacy__methods __pyx_string_tab[112]
-#define __pyx_n_u_pop __pyx_string_tab[113]
-#define __pyx_n_u_register __pyx_string_tab[114]
-#define __pyx_n_u_s __pyx_string_tab[115]
-#define __pyx_n_u_setdefault __pyx_string_tab[116]
-#define __pyx_n_u_shape __pyx_string_tab[117]
-#define __pyx_n_u_size __pyx_string_tab[118]
-#define __pyx_n_u_start __pyx_string_tab[119]
-#define __pyx_n_u_step __pyx_string_tab[120]
-#define __pyx_n_u_stop __pyx_string_tab[121]
-#define __pyx_n_u_struct __pyx_string_tab[122]
-#define __pyx_n_u_total __pyx_string_tab[123]
-#define __pyx_n_u_uint8 __pyx_string_tab[124]
-#define __pyx_n_u_unpack __pyx_string_tab[125]
-#define __pyx_n_u_update __pyx_string_tab[126]
-#define __pyx_n_u_values __pyx_string_tab[127]
-#define __pyx_n_u_w __pyx_string_tab[128]
-#define __pyx_n_u_x __pyx_string_tab[129]
-#define __pyx_n_u_z __pyx_string_tab[130]
-#define __pyx_n_u_zeros __pyx_string_tab[131]
-#define __pyx_n_b_O __pyx_string_tab[132]
-#define __pyx_kp_b_iso88591_vQc_1_1_vQc_Cs_Q_F_2Rs_b_e2Rt4v __pyx_string_tab[133]
-#define __pyx_kp_b_iso88591_vQc_1_D_aq_U_1_Bc_7_4s_r_F_2Rs __pyx_string_tab[134]
+#define __pyx_n_u_address_prefixes __pyx_string_tab[59]
+#define __pyx_n_u_all_digits __pyx_string_tab[60]
+#define __pyx_n_u_allocate_buffer __pyx_string_tab[61]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[62]
+#define __pyx_n_u_base __pyx_string_tab[63]
+#define __pyx_n_u_bool __pyx_string_tab[64]
+#define __pyx_n_u_c __pyx_string_tab[65]
+#define __pyx_n_u_card_surrogates __pyx_string_tab[66]
+#define __pyx_n_u_char __pyx_string_tab[67]
+#define __pyx_n_u_clen __pyx_string_tab[68]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[69]
+#define __pyx_n_u_count __pyx_string_tab[70]
+#define __pyx_n_u_cp __pyx_string_tab[71]
+#define __pyx_n_u_cps __pyx_string_tab[72]
+#define __pyx_n_u_cps_arr __pyx_string_tab[73]
+#define __pyx_n_u_d __pyx_string_tab[74]
+#define __pyx_n_u_data __pyx_string_tab[75]
+#define __pyx_n_u_digits __pyx_string_tab[76]
+#define __pyx_n_u_dp __pyx_string_tab[77]
+#define __pyx_n_u_dtype __pyx_string_tab[78]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[79]
+#define __pyx_n_u_e1 __pyx_string_tab[80]
+#define __pyx_n_u_e2 __pyx_string_tab[81]
+#define __pyx_n_u_e3 __pyx_string_tab[82]
+#define __pyx_n_u_encode __pyx_string_tab[83]
+#define __pyx_n_u_end_byte __pyx_string_tab[84]
+#define __pyx_n_u_ends __pyx_string_tab[85]
+#define __pyx_n_u_enumerate __pyx_string_tab[86]
+#define __pyx_n_u_error __pyx_string_tab[87]
+#define __pyx_n_u_first __pyx_string_tab[88]
+#define __pyx_n_u_flags __pyx_string_tab[89]
+#define __pyx_n_u_format __pyx_string_tab[90]
+#define __pyx_n_u_fortran __pyx_string_tab[91]
+#define __pyx_n_u_found __pyx_string_tab[92]
+#define __pyx_n_u_found_arr __pyx_string_tab[93]
+#define __pyx_n_u_g __pyx_string_tab[94]
+#define __pyx_n_u_hit __pyx_string_tab[95]
+#define __pyx_n_u_i __pyx_string_tab[96]
+#define __pyx_n_u_id __pyx_string_tab[97]
+#define __pyx_n_u_index __pyx_string_tab[98]
+#define __pyx_n_u_int32 __pyx_string_tab[99]
+#define __pyx_n_u_int64 __pyx_string_tab[100]
+#define __pyx_n_u_items __pyx_string_tab[101]
+#define __pyx_n_u_itemsize __pyx_string_tab[102]
+#define __pyx_n_u_j __pyx_string_tab[103]
+#define __pyx_n_u_k __pyx_string_tab[104]
+#define __pyx_n_u_kb __pyx_string_tab[105]
+#define __pyx_n_u_keep_bin __pyx_string_tab[106]
+#define __pyx_n_u_keep_first __pyx_string_tab[107]
+#define __pyx_n_u_keep_last __pyx_string_tab[108]
+#define __pyx_n_u_kf __pyx_string_tab[109]
+#define __pyx_n_u_kl __pyx_string_tab[110]
+#define __pyx_n_u_level __pyx_string_tab[111]
+#define __pyx_n_u_ln __pyx_string_tab[112]
+#define __pyx_n_u_marker_level __pyx_string_tab[113]
+#define __pyx_n_u_markers __pyx_string_tab[114]
+#define __pyx_n_u_mask_cells __pyx_string_tab[115]
+#define __pyx_n_u_maxlen __pyx_string_tab[116]
+#define __pyx_n_u_memview __pyx_string_tab[117]
+#define __pyx_n_u_mk __pyx_string_tab[118]
+#define __pyx_n_u_mode __pyx_string_tab[119]
+#define __pyx_n_u_mw __pyx_string_tab[120]
+#define __pyx_n_u_n __pyx_string_tab[121]
+#define __pyx_n_u_name __pyx_string_tab[122]
+#define __pyx_n_u_nchar __pyx_string_tab[123]
+#define __pyx_n_u_ncp __pyx_string_tab[124]
+#define __pyx_n_u_ndim __pyx_string_tab[125]
+#define __pyx_n_u_nm __pyx_string_tab[126]
+#define __pyx_n_u_np __pyx_string_tab[127]
+#define __pyx_n_u_numpy __pyx_string_tab[128]
+#define __pyx_n_u_obj __pyx_string_tab[129]
+#define __pyx_n_u_offsets __pyx_string_tab[130]
+#define __pyx_n_u_out __pyx_string_tab[131]
+#define __pyx_n_u_out_arr __pyx_string_tab[132]
+#define __pyx_n_u_out_off __pyx_string_tab[133]
+#define __pyx_n_u_out_off_arr __pyx_string_tab[134]
+#define __pyx_n_u_p __pyx_string_tab[135]
+#define __pyx_n_u_pack __pyx_string_tab[136]
+#define __pyx_n_u_pipelines_privacy__methods __pyx_string_tab[137]
+#define __pyx_n_u_pop __pyx_string_tab[138]
+#define __pyx_n_u_pos __pyx_string_tab[139]
+#define __pyx_n_u_q __pyx_string_tab[140]
+#define __pyx_n_u_register __pyx_string_tab[141]
+#define __pyx_n_u_s __pyx_string_tab[142]
+#define __pyx_n_u_setdefault __pyx_string_tab[143]
+#define __pyx_n_u_shape __pyx_string_tab[144]
+#define __pyx_n_u_size __pyx_string_tab[145]
+#define __pyx_n_u_start __pyx_string_tab[146]
+#define __pyx_n_u_starts __pyx_string_tab[147]
+#define __pyx_n_u_starts_arr __pyx_string_tab[148]
+#define __pyx_n_u_step __pyx_string_tab[149]
+#define __pyx_n_u_stop __pyx_string_tab[150]
+#define __pyx_n_u_struct __pyx_string_tab[151]
+#define __pyx_n_u_total __pyx_string_tab[152]
+#define __pyx_n_u_uint8 __pyx_string_tab[153]
+#define __pyx_n_u_unpack __pyx_string_tab[154]
+#define __pyx_n_u_update __pyx_string_tab[155]
+#define __pyx_n_u_values __pyx_string_tab[156]
+#define __pyx_n_u_view __pyx_string_tab[157]
+#define __pyx_n_u_w __pyx_string_tab[158]
+#define __pyx_n_u_x __pyx_string_tab[159]
+#define __pyx_n_u_z __pyx_string_tab[160]
+#define __pyx_n_u_zeros __pyx_string_tab[161]
+#define __pyx_n_b_O __pyx_string_tab[162]
+#define __pyx_kp_b_iso88591_vQc_1_1_vQc_Cs_Q_F_2Rs_b_e2Rt4v __pyx_string_tab[163]
+#define __pyx_kp_b_iso88591_vQc_1_D_aq_U_1_Bc_7_4s_r_F_2Rs __pyx_string_tab[164]
+#define __pyx_kp_b_iso88591_vQc_q_aq_a_U_1_7_2Rs_G1Cr_WARr __pyx_string_tab[165]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_136983863 __pyx_number_tab[2]
@@ -3724,8 +3770,8 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_umethod_PyDict_Type_values.method);
   for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<3; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<135; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<3; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<166; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<3; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -3762,8 +3808,8 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_umethod_PyDict_Type_values.method);
   for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<3; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<135; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<3; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<166; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<3; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -18219,39 +18265,35 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp_len(uint8_t _
 /* "pipelines/privacy/_methods.pyx":30
  * 
  * 
- * cdef inline int _cp(const uint8_t[:] data, int64_t j, int ln) noexcept nogil:             # <<<<<<<<<<<<<<
+ * cdef inline int _cp(const uint8_t* data, int64_t j, int ln) noexcept nogil:             # <<<<<<<<<<<<<<
  *     cdef uint8_t b = data[j]
  *     if ln == 1:
 */
 
-static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp(__Pyx_memviewslice __pyx_v_data, int64_t __pyx_v_j, int __pyx_v_ln) {
+static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp(uint8_t const *__pyx_v_data, int64_t __pyx_v_j, int __pyx_v_ln) {
   uint8_t __pyx_v_b;
   int __pyx_r;
-  Py_ssize_t __pyx_t_1;
-  int __pyx_t_2;
-  Py_ssize_t __pyx_t_3;
-  Py_ssize_t __pyx_t_4;
+  int __pyx_t_1;
 
   /* "pipelines/privacy/_methods.pyx":31
  * 
- * cdef inline int _cp(const uint8_t[:] data, int64_t j, int ln) noexcept nogil:
+ * cdef inline int _cp(const uint8_t* data, int64_t j, int ln) noexcept nogil:
  *     cdef uint8_t b = data[j]             # <<<<<<<<<<<<<<
  *     if ln == 1:
  *         return b
 */
-  __pyx_t_1 = __pyx_v_j;
-  __pyx_v_b = (*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_1 * __pyx_v_data.strides[0]) )));
+  __pyx_v_b = (__pyx_v_data[__pyx_v_j]);
 
   /* "pipelines/privacy/_methods.pyx":32
- * cdef inline int _cp(const uint8_t[:] data, int64_t j, int ln) noexcept nogil:
+ * cdef inline int _cp(const uint8_t* data, int64_t j, int ln) noexcept nogil:
  *     cdef uint8_t b = data[j]
  *     if ln == 1:             # <<<<<<<<<<<<<<
  *         return b
  *     if ln == 2:
 */
-  __pyx_t_2 = (__pyx_v_ln == 1);
+  __pyx_t_1 = (__pyx_v_ln == 1);
 
-  if (__pyx_t_2) {
+  if (__pyx_t_1) {
 
 
     /* "pipelines/privacy/_methods.pyx":33
@@ -18268,7 +18310,7 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp(__Pyx_memview
     goto __pyx_L0;
 
     /* "pipelines/privacy/_methods.pyx":32
- * cdef inline int _cp(const uint8_t[:] data, int64_t j, int ln) noexcept nogil:
+ * cdef inline int _cp(const uint8_t* data, int64_t j, int ln) noexcept nogil:
  *     cdef uint8_t b = data[j]
  *     if ln == 1:             # <<<<<<<<<<<<<<
  *         return b
@@ -18283,9 +18325,9 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp(__Pyx_memview
  *         return ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)
  *     if ln == 3:
 */
-  __pyx_t_2 = (__pyx_v_ln == 2);
+  __pyx_t_1 = (__pyx_v_ln == 2);
 
-  if (__pyx_t_2) {
+  if (__pyx_t_1) {
 
 
     /* "pipelines/privacy/_methods.pyx":35
@@ -18295,10 +18337,9 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp(__Pyx_memview
  *     if ln == 3:
  *         return ((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6) | (data[j + 2] & 0x3F)
 */
-    __pyx_t_1 = (__pyx_v_j + 1);
     {
 
-      __pyx_r = (((__pyx_v_b & 0x1F) << 6) | ((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_1 * __pyx_v_data.strides[0]) ))) & 0x3F));
+      __pyx_r = (((__pyx_v_b & 0x1F) << 6) | ((__pyx_v_data[(__pyx_v_j + 1)]) & 0x3F));
     }
     goto __pyx_L0;
 
@@ -18318,9 +18359,9 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp(__Pyx_memview
  *         return ((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6) | (data[j + 2] & 0x3F)
  *     return ((b & 0x07) << 18) | ((data[j + 1] & 0x3F) << 12) | ((data[j + 2] & 0x3F) << 6) | (data[j + 3] & 0x3F)
 */
-  __pyx_t_2 = (__pyx_v_ln == 3);
+  __pyx_t_1 = (__pyx_v_ln == 3);
 
-  if (__pyx_t_2) {
+  if (__pyx_t_1) {
 
 
     /* "pipelines/privacy/_methods.pyx":37
@@ -18330,11 +18371,9 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp(__Pyx_memview
  *     return ((b & 0x07) << 18) | ((data[j + 1] & 0x3F) << 12) | ((data[j + 2] & 0x3F) << 6) | (data[j + 3] & 0x3F)
  * 
 */
-    __pyx_t_1 = (__pyx_v_j + 1);
-    __pyx_t_3 = (__pyx_v_j + 2);
     {
 
-      __pyx_r = ((((__pyx_v_b & 0x0F) << 12) | (((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_1 * __pyx_v_data.strides[0]) ))) & 0x3F) << 6)) | ((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_3 * __pyx_v_data.strides[0]) ))) & 0x3F));
+      __pyx_r = ((((__pyx_v_b & 0x0F) << 12) | (((__pyx_v_data[(__pyx_v_j + 1)]) & 0x3F) << 6)) | ((__pyx_v_data[(__pyx_v_j + 2)]) & 0x3F));
     }
     goto __pyx_L0;
 
@@ -18354,19 +18393,16 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp(__Pyx_memview
  * 
  * 
 */
-  __pyx_t_3 = (__pyx_v_j + 1);
-  __pyx_t_1 = (__pyx_v_j + 2);
-  __pyx_t_4 = (__pyx_v_j + 3);
   {
 
-    __pyx_r = (((((__pyx_v_b & 0x07) << 18) | (((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_3 * __pyx_v_data.strides[0]) ))) & 0x3F) << 12)) | (((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_1 * __pyx_v_data.strides[0]) ))) & 0x3F) << 6)) | ((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_4 * __pyx_v_data.strides[0]) ))) & 0x3F));
+    __pyx_r = (((((__pyx_v_b & 0x07) << 18) | (((__pyx_v_data[(__pyx_v_j + 1)]) & 0x3F) << 12)) | (((__pyx_v_data[(__pyx_v_j + 2)]) & 0x3F) << 6)) | ((__pyx_v_data[(__pyx_v_j + 3)]) & 0x3F));
   }
   goto __pyx_L0;
 
   /* "pipelines/privacy/_methods.pyx":30
  * 
  * 
- * cdef inline int _cp(const uint8_t[:] data, int64_t j, int ln) noexcept nogil:             # <<<<<<<<<<<<<<
+ * cdef inline int _cp(const uint8_t* data, int64_t j, int ln) noexcept nogil:             # <<<<<<<<<<<<<<
  *     cdef uint8_t b = data[j]
  *     if ln == 1:
 */
@@ -18531,6 +18567,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
   PyObject *__pyx_v_out_arr = NULL;
   __Pyx_memviewslice __pyx_v_out_off = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_out = { 0, 0, { 0 }, { 0 }, { 0 } };
+  uint8_t const *__pyx_v_dp;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
@@ -18781,7 +18818,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
  *     cdef int64_t[:] out_off = out_off_arr
  *     cdef uint8_t[:] out = out_arr             # <<<<<<<<<<<<<<
  *     w = 0
- *     with nogil:
+ *     cdef const uint8_t* dp = &data[0]
 */
   __pyx_t_18 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_v_out_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_18.memview)) __PYX_ERR(0, 54, __pyx_L1_error)
   __pyx_v_out = __pyx_t_18;
@@ -18792,14 +18829,24 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
  *     cdef int64_t[:] out_off = out_off_arr
  *     cdef uint8_t[:] out = out_arr
  *     w = 0             # <<<<<<<<<<<<<<
+ *     cdef const uint8_t* dp = &data[0]
  *     with nogil:
- *         for i in range(n):
 */
   __pyx_v_w = 0;
 
   /* "pipelines/privacy/_methods.pyx":56
  *     cdef uint8_t[:] out = out_arr
  *     w = 0
+ *     cdef const uint8_t* dp = &data[0]             # <<<<<<<<<<<<<<
+ *     with nogil:
+ *         for i in range(n):
+*/
+  __pyx_t_5 = 0;
+  __pyx_v_dp = (&(*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
+
+  /* "pipelines/privacy/_methods.pyx":57
+ *     w = 0
+ *     cdef const uint8_t* dp = &data[0]
  *     with nogil:             # <<<<<<<<<<<<<<
  *         for i in range(n):
  *             a = offsets[i]
@@ -18810,8 +18857,8 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "pipelines/privacy/_methods.pyx":57
- *     w = 0
+        /* "pipelines/privacy/_methods.pyx":58
+ *     cdef const uint8_t* dp = &data[0]
  *     with nogil:
  *         for i in range(n):             # <<<<<<<<<<<<<<
  *             a = offsets[i]
@@ -18824,7 +18871,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
         for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
           __pyx_v_i = __pyx_t_3;
 
-          /* "pipelines/privacy/_methods.pyx":58
+          /* "pipelines/privacy/_methods.pyx":59
  *     with nogil:
  *         for i in range(n):
  *             a = offsets[i]             # <<<<<<<<<<<<<<
@@ -18834,7 +18881,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
           __pyx_t_5 = __pyx_v_i;
           __pyx_v_a = (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_5 * __pyx_v_offsets.strides[0]) )));
 
-          /* "pipelines/privacy/_methods.pyx":59
+          /* "pipelines/privacy/_methods.pyx":60
  *         for i in range(n):
  *             a = offsets[i]
  *             z = offsets[i + 1]             # <<<<<<<<<<<<<<
@@ -18844,12 +18891,12 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
           __pyx_t_5 = (__pyx_v_i + 1);
           __pyx_v_z = (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_5 * __pyx_v_offsets.strides[0]) )));
 
-          /* "pipelines/privacy/_methods.pyx":61
+          /* "pipelines/privacy/_methods.pyx":62
  *             z = offsets[i + 1]
  *             # strip leading / trailing whitespace (code points)
  *             while a < z:             # <<<<<<<<<<<<<<
  *                 ln = _cp_len(data[a])
- *                 if not _ws(_cp(data, a, ln)):
+ *                 if not _ws(_cp(dp, a, ln)):
 */
           while (1) {
             __pyx_t_7 = (__pyx_v_a < __pyx_v_z);
@@ -18857,48 +18904,48 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 
             if (!__pyx_t_7) break;
 
-            /* "pipelines/privacy/_methods.pyx":62
+            /* "pipelines/privacy/_methods.pyx":63
  *             # strip leading / trailing whitespace (code points)
  *             while a < z:
  *                 ln = _cp_len(data[a])             # <<<<<<<<<<<<<<
- *                 if not _ws(_cp(data, a, ln)):
+ *                 if not _ws(_cp(dp, a, ln)):
  *                     break
 */
             __pyx_t_5 = __pyx_v_a;
             __pyx_v_ln = __pyx_f_9pipelines_7privacy_8_methods__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
 
-            /* "pipelines/privacy/_methods.pyx":63
+            /* "pipelines/privacy/_methods.pyx":64
  *             while a < z:
  *                 ln = _cp_len(data[a])
- *                 if not _ws(_cp(data, a, ln)):             # <<<<<<<<<<<<<<
+ *                 if not _ws(_cp(dp, a, ln)):             # <<<<<<<<<<<<<<
  *                     break
  *                 a += ln
 */
-            __pyx_t_7 = (!__pyx_f_9pipelines_7privacy_8_methods__ws(__pyx_f_9pipelines_7privacy_8_methods__cp(__pyx_v_data, __pyx_v_a, __pyx_v_ln)));
+            __pyx_t_7 = (!__pyx_f_9pipelines_7privacy_8_methods__ws(__pyx_f_9pipelines_7privacy_8_methods__cp(__pyx_v_dp, __pyx_v_a, __pyx_v_ln)));
 
             if (__pyx_t_7) {
 
 
-              /* "pipelines/privacy/_methods.pyx":64
+              /* "pipelines/privacy/_methods.pyx":65
  *                 ln = _cp_len(data[a])
- *                 if not _ws(_cp(data, a, ln)):
+ *                 if not _ws(_cp(dp, a, ln)):
  *                     break             # <<<<<<<<<<<<<<
  *                 a += ln
  *             while z > a:
 */
               goto __pyx_L11_break;
 
-              /* "pipelines/privacy/_methods.pyx":63
+              /* "pipelines/privacy/_methods.pyx":64
  *             while a < z:
  *                 ln = _cp_len(data[a])
- *                 if not _ws(_cp(data, a, ln)):             # <<<<<<<<<<<<<<
+ *                 if not _ws(_cp(dp, a, ln)):             # <<<<<<<<<<<<<<
  *                     break
  *                 a += ln
 */
             }
 
-            /* "pipelines/privacy/_methods.pyx":65
- *                 if not _ws(_cp(data, a, ln)):
+            /* "pipelines/privacy/_methods.pyx":66
+ *                 if not _ws(_cp(dp, a, ln)):
  *                     break
  *                 a += ln             # <<<<<<<<<<<<<<
  *             while z > a:
@@ -18908,7 +18955,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
           }
           __pyx_L11_break:;
 
-          /* "pipelines/privacy/_methods.pyx":66
+          /* "pipelines/privacy/_methods.pyx":67
  *                     break
  *                 a += ln
  *             while z > a:             # <<<<<<<<<<<<<<
@@ -18921,7 +18968,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 
             if (!__pyx_t_7) break;
 
-            /* "pipelines/privacy/_methods.pyx":67
+            /* "pipelines/privacy/_methods.pyx":68
  *                 a += ln
  *             while z > a:
  *                 j = z - 1             # <<<<<<<<<<<<<<
@@ -18930,12 +18977,12 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
             __pyx_v_j = (__pyx_v_z - 1);
 
-            /* "pipelines/privacy/_methods.pyx":68
+            /* "pipelines/privacy/_methods.pyx":69
  *             while z > a:
  *                 j = z - 1
  *                 while (data[j] & 0xC0) == 0x80:             # <<<<<<<<<<<<<<
  *                     j -= 1
- *                 if not _ws(_cp(data, j, <int>(z - j))):
+ *                 if not _ws(_cp(dp, j, <int>(z - j))):
 */
             while (1) {
               __pyx_t_5 = __pyx_v_j;
@@ -18944,48 +18991,48 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 
               if (!__pyx_t_7) break;
 
-              /* "pipelines/privacy/_methods.pyx":69
+              /* "pipelines/privacy/_methods.pyx":70
  *                 j = z - 1
  *                 while (data[j] & 0xC0) == 0x80:
  *                     j -= 1             # <<<<<<<<<<<<<<
- *                 if not _ws(_cp(data, j, <int>(z - j))):
+ *                 if not _ws(_cp(dp, j, <int>(z - j))):
  *                     break
 */
               __pyx_v_j = (__pyx_v_j - 1);
             }
 
-            /* "pipelines/privacy/_methods.pyx":70
+            /* "pipelines/privacy/_methods.pyx":71
  *                 while (data[j] & 0xC0) == 0x80:
  *                     j -= 1
- *                 if not _ws(_cp(data, j, <int>(z - j))):             # <<<<<<<<<<<<<<
+ *                 if not _ws(_cp(dp, j, <int>(z - j))):             # <<<<<<<<<<<<<<
  *                     break
  *                 z = j
 */
-            __pyx_t_7 = (!__pyx_f_9pipelines_7privacy_8_methods__ws(__pyx_f_9pipelines_7privacy_8_methods__cp(__pyx_v_data, __pyx_v_j, ((int)(__pyx_v_z - __pyx_v_j)))));
+            __pyx_t_7 = (!__pyx_f_9pipelines_7privacy_8_methods__ws(__pyx_f_9pipelines_7privacy_8_methods__cp(__pyx_v_dp, __pyx_v_j, ((int)(__pyx_v_z - __pyx_v_j)))));
 
             if (__pyx_t_7) {
 
 
-              /* "pipelines/privacy/_methods.pyx":71
+              /* "pipelines/privacy/_methods.pyx":72
  *                     j -= 1
- *                 if not _ws(_cp(data, j, <int>(z - j))):
+ *                 if not _ws(_cp(dp, j, <int>(z - j))):
  *                     break             # <<<<<<<<<<<<<<
  *                 z = j
  *             nchar = 0
 */
               goto __pyx_L14_break;
 
-              /* "pipelines/privacy/_methods.pyx":70
+              /* "pipelines/privacy/_methods.pyx":71
  *                 while (data[j] & 0xC0) == 0x80:
  *                     j -= 1
- *                 if not _ws(_cp(data, j, <int>(z - j))):             # <<<<<<<<<<<<<<
+ *                 if not _ws(_cp(dp, j, <int>(z - j))):             # <<<<<<<<<<<<<<
  *                     break
  *                 z = j
 */
             }
 
-            /* "pipelines/privacy/_methods.pyx":72
- *                 if not _ws(_cp(data, j, <int>(z - j))):
+            /* "pipelines/privacy/_methods.pyx":73
+ *                 if not _ws(_cp(dp, j, <int>(z - j))):
  *                     break
  *                 z = j             # <<<<<<<<<<<<<<
  *             nchar = 0
@@ -18995,7 +19042,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
           }
           __pyx_L14_break:;
 
-          /* "pipelines/privacy/_methods.pyx":73
+          /* "pipelines/privacy/_methods.pyx":74
  *                     break
  *                 z = j
  *             nchar = 0             # <<<<<<<<<<<<<<
@@ -19004,7 +19051,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
           __pyx_v_nchar = 0;
 
-          /* "pipelines/privacy/_methods.pyx":74
+          /* "pipelines/privacy/_methods.pyx":75
  *                 z = j
  *             nchar = 0
  *             j = a             # <<<<<<<<<<<<<<
@@ -19013,7 +19060,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
           __pyx_v_j = __pyx_v_a;
 
-          /* "pipelines/privacy/_methods.pyx":75
+          /* "pipelines/privacy/_methods.pyx":76
  *             nchar = 0
  *             j = a
  *             while j < z:             # <<<<<<<<<<<<<<
@@ -19026,7 +19073,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 
             if (!__pyx_t_7) break;
 
-            /* "pipelines/privacy/_methods.pyx":76
+            /* "pipelines/privacy/_methods.pyx":77
  *             j = a
  *             while j < z:
  *                 j += _cp_len(data[j])             # <<<<<<<<<<<<<<
@@ -19036,7 +19083,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
             __pyx_t_5 = __pyx_v_j;
             __pyx_v_j = (__pyx_v_j + __pyx_f_9pipelines_7privacy_8_methods__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) )))));
 
-            /* "pipelines/privacy/_methods.pyx":77
+            /* "pipelines/privacy/_methods.pyx":78
  *             while j < z:
  *                 j += _cp_len(data[j])
  *                 nchar += 1             # <<<<<<<<<<<<<<
@@ -19046,7 +19093,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
             __pyx_v_nchar = (__pyx_v_nchar + 1);
           }
 
-          /* "pipelines/privacy/_methods.pyx":78
+          /* "pipelines/privacy/_methods.pyx":79
  *                 j += _cp_len(data[j])
  *                 nchar += 1
  *             kf = keep_first[i]             # <<<<<<<<<<<<<<
@@ -19056,7 +19103,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
           __pyx_t_5 = __pyx_v_i;
           __pyx_v_kf = (*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_keep_first.data + __pyx_t_5 * __pyx_v_keep_first.strides[0]) )));
 
-          /* "pipelines/privacy/_methods.pyx":79
+          /* "pipelines/privacy/_methods.pyx":80
  *                 nchar += 1
  *             kf = keep_first[i]
  *             kl = keep_last             # <<<<<<<<<<<<<<
@@ -19065,7 +19112,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
           __pyx_v_kl = __pyx_v_keep_last;
 
-          /* "pipelines/privacy/_methods.pyx":80
+          /* "pipelines/privacy/_methods.pyx":81
  *             kf = keep_first[i]
  *             kl = keep_last
  *             if nchar <= kf + kl:             # <<<<<<<<<<<<<<
@@ -19077,7 +19124,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
           if (__pyx_t_7) {
 
 
-            /* "pipelines/privacy/_methods.pyx":81
+            /* "pipelines/privacy/_methods.pyx":82
  *             kl = keep_last
  *             if nchar <= kf + kl:
  *                 kf = 0             # <<<<<<<<<<<<<<
@@ -19086,7 +19133,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
             __pyx_v_kf = 0;
 
-            /* "pipelines/privacy/_methods.pyx":82
+            /* "pipelines/privacy/_methods.pyx":83
  *             if nchar <= kf + kl:
  *                 kf = 0
  *                 kl = 0             # <<<<<<<<<<<<<<
@@ -19095,7 +19142,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
             __pyx_v_kl = 0;
 
-            /* "pipelines/privacy/_methods.pyx":80
+            /* "pipelines/privacy/_methods.pyx":81
  *             kf = keep_first[i]
  *             kl = keep_last
  *             if nchar <= kf + kl:             # <<<<<<<<<<<<<<
@@ -19104,7 +19151,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
           }
 
-          /* "pipelines/privacy/_methods.pyx":83
+          /* "pipelines/privacy/_methods.pyx":84
  *                 kf = 0
  *                 kl = 0
  *             j = a             # <<<<<<<<<<<<<<
@@ -19113,7 +19160,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
           __pyx_v_j = __pyx_v_a;
 
-          /* "pipelines/privacy/_methods.pyx":84
+          /* "pipelines/privacy/_methods.pyx":85
  *                 kl = 0
  *             j = a
  *             k = 0             # <<<<<<<<<<<<<<
@@ -19122,7 +19169,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
           __pyx_v_k = 0;
 
-          /* "pipelines/privacy/_methods.pyx":85
+          /* "pipelines/privacy/_methods.pyx":86
  *             j = a
  *             k = 0
  *             while j < z:             # <<<<<<<<<<<<<<
@@ -19135,7 +19182,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 
             if (!__pyx_t_7) break;
 
-            /* "pipelines/privacy/_methods.pyx":86
+            /* "pipelines/privacy/_methods.pyx":87
  *             k = 0
  *             while j < z:
  *                 ln = _cp_len(data[j])             # <<<<<<<<<<<<<<
@@ -19145,7 +19192,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
             __pyx_t_5 = __pyx_v_j;
             __pyx_v_ln = __pyx_f_9pipelines_7privacy_8_methods__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
 
-            /* "pipelines/privacy/_methods.pyx":87
+            /* "pipelines/privacy/_methods.pyx":88
  *             while j < z:
  *                 ln = _cp_len(data[j])
  *                 if k < kf or k >= nchar - kl or (ln == 1 and (data[j] == 32 or data[j] == 45)):             # <<<<<<<<<<<<<<
@@ -19203,7 +19250,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
             if (__pyx_t_7) {
 
 
-              /* "pipelines/privacy/_methods.pyx":88
+              /* "pipelines/privacy/_methods.pyx":89
  *                 ln = _cp_len(data[j])
  *                 if k < kf or k >= nchar - kl or (ln == 1 and (data[j] == 32 or data[j] == 45)):
  *                     for cp in range(ln):             # <<<<<<<<<<<<<<
@@ -19217,7 +19264,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
               for (__pyx_t_22 = 0; __pyx_t_22 < __pyx_t_21; __pyx_t_22+=1) {
                 __pyx_v_cp = __pyx_t_22;
 
-                /* "pipelines/privacy/_methods.pyx":89
+                /* "pipelines/privacy/_methods.pyx":90
  *                 if k < kf or k >= nchar - kl or (ln == 1 and (data[j] == 32 or data[j] == 45)):
  *                     for cp in range(ln):
  *                         out[w + cp] = data[j + cp]             # <<<<<<<<<<<<<<
@@ -19230,7 +19277,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
               }
 
 
-              /* "pipelines/privacy/_methods.pyx":90
+              /* "pipelines/privacy/_methods.pyx":91
  *                     for cp in range(ln):
  *                         out[w + cp] = data[j + cp]
  *                     w += ln             # <<<<<<<<<<<<<<
@@ -19239,7 +19286,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
               __pyx_v_w = (__pyx_v_w + __pyx_v_ln);
 
-              /* "pipelines/privacy/_methods.pyx":87
+              /* "pipelines/privacy/_methods.pyx":88
  *             while j < z:
  *                 ln = _cp_len(data[j])
  *                 if k < kf or k >= nchar - kl or (ln == 1 and (data[j] == 32 or data[j] == 45)):             # <<<<<<<<<<<<<<
@@ -19249,7 +19296,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
               goto __pyx_L23;
             }
 
-            /* "pipelines/privacy/_methods.pyx":92
+            /* "pipelines/privacy/_methods.pyx":93
  *                     w += ln
  *                 else:
  *                     for cp in range(clen):             # <<<<<<<<<<<<<<
@@ -19264,7 +19311,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
               for (__pyx_t_22 = 0; __pyx_t_22 < __pyx_t_21; __pyx_t_22+=1) {
                 __pyx_v_cp = __pyx_t_22;
 
-                /* "pipelines/privacy/_methods.pyx":93
+                /* "pipelines/privacy/_methods.pyx":94
  *                 else:
  *                     for cp in range(clen):
  *                         out[w + cp] = char[cp]             # <<<<<<<<<<<<<<
@@ -19277,7 +19324,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
               }
 
 
-              /* "pipelines/privacy/_methods.pyx":94
+              /* "pipelines/privacy/_methods.pyx":95
  *                     for cp in range(clen):
  *                         out[w + cp] = char[cp]
  *                     w += clen             # <<<<<<<<<<<<<<
@@ -19288,7 +19335,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
             }
             __pyx_L23:;
 
-            /* "pipelines/privacy/_methods.pyx":95
+            /* "pipelines/privacy/_methods.pyx":96
  *                         out[w + cp] = char[cp]
  *                     w += clen
  *                 j += ln             # <<<<<<<<<<<<<<
@@ -19297,7 +19344,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
             __pyx_v_j = (__pyx_v_j + __pyx_v_ln);
 
-            /* "pipelines/privacy/_methods.pyx":96
+            /* "pipelines/privacy/_methods.pyx":97
  *                     w += clen
  *                 j += ln
  *                 k += 1             # <<<<<<<<<<<<<<
@@ -19307,7 +19354,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
             __pyx_v_k = (__pyx_v_k + 1);
           }
 
-          /* "pipelines/privacy/_methods.pyx":97
+          /* "pipelines/privacy/_methods.pyx":98
  *                 j += ln
  *                 k += 1
  *             out_off[i + 1] = w             # <<<<<<<<<<<<<<
@@ -19320,9 +19367,9 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 
       }
 
-      /* "pipelines/privacy/_methods.pyx":56
- *     cdef uint8_t[:] out = out_arr
+      /* "pipelines/privacy/_methods.pyx":57
  *     w = 0
+ *     cdef const uint8_t* dp = &data[0]
  *     with nogil:             # <<<<<<<<<<<<<<
  *         for i in range(n):
  *             a = offsets[i]
@@ -19337,22 +19384,22 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
       }
   }
 
-  /* "pipelines/privacy/_methods.pyx":98
+  /* "pipelines/privacy/_methods.pyx":99
  *                 k += 1
  *             out_off[i + 1] = w
  *     return out_off_arr, out_arr[:w]             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_8 = __Pyx_PyObject_GetSlice(__pyx_v_out_arr, 0, __pyx_v_w, NULL, NULL, NULL, 0, 1, 0); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __pyx_t_8 = __Pyx_PyObject_GetSlice(__pyx_v_out_arr, 0, __pyx_v_w, NULL, NULL, NULL, 0, 1, 0); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_13 = PyTuple_New(2); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __pyx_t_13 = PyTuple_New(2); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_13);
   __Pyx_INCREF(__pyx_v_out_off_arr);
   __Pyx_GIVEREF(__pyx_v_out_off_arr);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 0, __pyx_v_out_off_arr) != (0)) __PYX_ERR(0, 98, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 0, __pyx_v_out_off_arr) != (0)) __PYX_ERR(0, 99, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_8);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 1, __pyx_t_8) != (0)) __PYX_ERR(0, 98, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 1, __pyx_t_8) != (0)) __PYX_ERR(0, 99, __pyx_L1_error);
   __pyx_t_8 = 0;
   {
     PyObject *__pyx_temp;
@@ -19404,12 +19451,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
   __Pyx_XDECREF(__pyx_v_out_arr);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_out_off, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_out, 1);
+
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
 }
 
-/* "pipelines/privacy/_methods.pyx":101
+/* "pipelines/privacy/_methods.pyx":102
  * 
  * 
  * def card_surrogates(const int64_t[:] offsets, const uint8_t[:] data, uint8_t[:, :] digits, int keep_bin):             # <<<<<<<<<<<<<<
@@ -19460,53 +19508,53 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_offsets,&__pyx_mstate_global->__pyx_n_u_data,&__pyx_mstate_global->__pyx_n_u_digits,&__pyx_mstate_global->__pyx_n_u_keep_bin,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 101, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 102, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 101, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 102, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 101, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 102, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 101, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 102, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 101, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 102, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "card_surrogates", 0) < (0)) __PYX_ERR(0, 101, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "card_surrogates", 0) < (0)) __PYX_ERR(0, 102, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("card_surrogates", 1, 4, 4, i); __PYX_ERR(0, 101, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("card_surrogates", 1, 4, 4, i); __PYX_ERR(0, 102, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 4)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 101, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 102, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 101, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 102, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 101, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 102, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 101, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 102, __pyx_L3_error)
     }
-    __pyx_v_offsets = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t__const__(values[0], 0); if (unlikely(!__pyx_v_offsets.memview)) __PYX_ERR(0, 101, __pyx_L3_error)
-    __pyx_v_data = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[1], 0); if (unlikely(!__pyx_v_data.memview)) __PYX_ERR(0, 101, __pyx_L3_error)
-    __pyx_v_digits = __Pyx_PyObject_to_MemoryviewSlice_dsds_nn_uint8_t(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_digits.memview)) __PYX_ERR(0, 101, __pyx_L3_error)
-    __pyx_v_keep_bin = __Pyx_PyLong_As_int(values[3]); if (unlikely((__pyx_v_keep_bin == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 101, __pyx_L3_error)
+    __pyx_v_offsets = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t__const__(values[0], 0); if (unlikely(!__pyx_v_offsets.memview)) __PYX_ERR(0, 102, __pyx_L3_error)
+    __pyx_v_data = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[1], 0); if (unlikely(!__pyx_v_data.memview)) __PYX_ERR(0, 102, __pyx_L3_error)
+    __pyx_v_digits = __Pyx_PyObject_to_MemoryviewSlice_dsds_nn_uint8_t(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_digits.memview)) __PYX_ERR(0, 102, __pyx_L3_error)
+    __pyx_v_keep_bin = __Pyx_PyLong_As_int(values[3]); if (unlikely((__pyx_v_keep_bin == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 102, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("card_surrogates", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 101, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("card_surrogates", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 102, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -19580,7 +19628,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("card_surrogates", 0);
 
-  /* "pipelines/privacy/_methods.pyx":105
+  /* "pipelines/privacy/_methods.pyx":106
  *     ``keep_bin`` digits when it is 1319 digits (else the BIN 622202), the random ``digits`` (n, 19),
  *     and a Luhn check digit. ``digits`` is overwritten. Returns (offsets, data)."""
  *     cdef Py_ssize_t n = offsets.shape[0] - 1, i             # <<<<<<<<<<<<<<
@@ -19589,7 +19637,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
   __pyx_v_n = ((__pyx_v_offsets.shape[0]) - 1);
 
-  /* "pipelines/privacy/_methods.pyx":107
+  /* "pipelines/privacy/_methods.pyx":108
  *     cdef Py_ssize_t n = offsets.shape[0] - 1, i
  *     cdef int ln, k, s, d, kb
  *     cdef int64_t a, z, w = 0             # <<<<<<<<<<<<<<
@@ -19598,7 +19646,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
   __pyx_v_w = 0;
 
-  /* "pipelines/privacy/_methods.pyx":110
+  /* "pipelines/privacy/_methods.pyx":111
  *     cdef bint all_digits
  *     cdef uint8_t BIN[6]
  *     BIN[:] = [6, 2, 2, 2, 0, 2]             # <<<<<<<<<<<<<<
@@ -19608,7 +19656,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
   static uint8_t const __pyx_carray__5[6] = {6,2,2,2,0,2};
   memcpy(&(__pyx_v_BIN[0]), __pyx_carray__5, sizeof(__pyx_v_BIN[0]) * (6));
 
-  /* "pipelines/privacy/_methods.pyx":111
+  /* "pipelines/privacy/_methods.pyx":112
  *     cdef uint8_t BIN[6]
  *     BIN[:] = [6, 2, 2, 2, 0, 2]
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)             # <<<<<<<<<<<<<<
@@ -19616,16 +19664,16 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
  *     cdef int64_t[:] out_off = out_off_arr
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 111, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 111, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = PyLong_FromSsize_t((__pyx_v_n + 1)); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 111, __pyx_L1_error)
+  __pyx_t_3 = PyLong_FromSsize_t((__pyx_v_n + 1)); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 111, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   #if CYTHON_VECTORCALL
@@ -19646,13 +19694,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
     PyObject *__pyx_callargs[3] = {__pyx_t_2, __pyx_t_3, __pyx_t_6};
     #if CYTHON_VECTORCALL
     __pyx_t_5 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_5);
     #else
     {
       PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
       __pyx_t_5 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
     }
     #endif
@@ -19664,13 +19712,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 111, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 112, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_out_off_arr = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":112
+  /* "pipelines/privacy/_methods.pyx":113
  *     BIN[:] = [6, 2, 2, 2, 0, 2]
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
  *     out_arr = np.zeros(max(n * 19, 1), dtype=np.uint8)             # <<<<<<<<<<<<<<
@@ -19678,9 +19726,9 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
  *     cdef uint8_t[:] out = out_arr
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 113, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 113, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
@@ -19697,12 +19745,12 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
     __pyx_t_10 = __pyx_t_9;
   }
 
-  __pyx_t_5 = PyLong_FromSsize_t(__pyx_t_10); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_5 = PyLong_FromSsize_t(__pyx_t_10); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 113, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
 
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 113, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_uint8); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_uint8); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 113, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   #if CYTHON_VECTORCALL
@@ -19723,13 +19771,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
     PyObject *__pyx_callargs[3] = {__pyx_t_4, __pyx_t_5, __pyx_t_2};
     #if CYTHON_VECTORCALL
     __pyx_t_3 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 112, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 113, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_3);
     #else
     {
       PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
       __pyx_t_3 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 112, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 113, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     #endif
@@ -19741,37 +19789,37 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 112, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 113, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_out_arr = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":113
+  /* "pipelines/privacy/_methods.pyx":114
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
  *     out_arr = np.zeros(max(n * 19, 1), dtype=np.uint8)
  *     cdef int64_t[:] out_off = out_off_arr             # <<<<<<<<<<<<<<
  *     cdef uint8_t[:] out = out_arr
  *     with nogil:
 */
-  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(__pyx_v_out_off_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(0, 113, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(__pyx_v_out_off_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(0, 114, __pyx_L1_error)
   __pyx_v_out_off = __pyx_t_12;
   __pyx_t_12.memview = NULL;
   __pyx_t_12.data = NULL;
 
-  /* "pipelines/privacy/_methods.pyx":114
+  /* "pipelines/privacy/_methods.pyx":115
  *     out_arr = np.zeros(max(n * 19, 1), dtype=np.uint8)
  *     cdef int64_t[:] out_off = out_off_arr
  *     cdef uint8_t[:] out = out_arr             # <<<<<<<<<<<<<<
  *     with nogil:
  *         for i in range(n):
 */
-  __pyx_t_13 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_v_out_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_13.memview)) __PYX_ERR(0, 114, __pyx_L1_error)
+  __pyx_t_13 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_v_out_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_13.memview)) __PYX_ERR(0, 115, __pyx_L1_error)
   __pyx_v_out = __pyx_t_13;
   __pyx_t_13.memview = NULL;
   __pyx_t_13.data = NULL;
 
-  /* "pipelines/privacy/_methods.pyx":115
+  /* "pipelines/privacy/_methods.pyx":116
  *     cdef int64_t[:] out_off = out_off_arr
  *     cdef uint8_t[:] out = out_arr
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -19784,7 +19832,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "pipelines/privacy/_methods.pyx":116
+        /* "pipelines/privacy/_methods.pyx":117
  *     cdef uint8_t[:] out = out_arr
  *     with nogil:
  *         for i in range(n):             # <<<<<<<<<<<<<<
@@ -19798,7 +19846,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
         for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_9; __pyx_t_14+=1) {
           __pyx_v_i = __pyx_t_14;
 
-          /* "pipelines/privacy/_methods.pyx":117
+          /* "pipelines/privacy/_methods.pyx":118
  *     with nogil:
  *         for i in range(n):
  *             a = offsets[i]             # <<<<<<<<<<<<<<
@@ -19808,7 +19856,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           __pyx_t_15 = __pyx_v_i;
           __pyx_v_a = (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_15 * __pyx_v_offsets.strides[0]) )));
 
-          /* "pipelines/privacy/_methods.pyx":118
+          /* "pipelines/privacy/_methods.pyx":119
  *         for i in range(n):
  *             a = offsets[i]
  *             z = offsets[i + 1]             # <<<<<<<<<<<<<<
@@ -19818,7 +19866,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           __pyx_t_15 = (__pyx_v_i + 1);
           __pyx_v_z = (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_15 * __pyx_v_offsets.strides[0]) )));
 
-          /* "pipelines/privacy/_methods.pyx":119
+          /* "pipelines/privacy/_methods.pyx":120
  *             a = offsets[i]
  *             z = offsets[i + 1]
  *             ln = <int>(z - a)             # <<<<<<<<<<<<<<
@@ -19827,7 +19875,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
           __pyx_v_ln = ((int)(__pyx_v_z - __pyx_v_a));
 
-          /* "pipelines/privacy/_methods.pyx":120
+          /* "pipelines/privacy/_methods.pyx":121
  *             z = offsets[i + 1]
  *             ln = <int>(z - a)
  *             all_digits = 13 <= ln <= 19             # <<<<<<<<<<<<<<
@@ -19840,7 +19888,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           }
           __pyx_v_all_digits = __pyx_t_11;
 
-          /* "pipelines/privacy/_methods.pyx":121
+          /* "pipelines/privacy/_methods.pyx":122
  *             ln = <int>(z - a)
  *             all_digits = 13 <= ln <= 19
  *             if all_digits:             # <<<<<<<<<<<<<<
@@ -19849,7 +19897,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
           if (__pyx_v_all_digits) {
 
-            /* "pipelines/privacy/_methods.pyx":122
+            /* "pipelines/privacy/_methods.pyx":123
  *             all_digits = 13 <= ln <= 19
  *             if all_digits:
  *                 for k in range(ln):             # <<<<<<<<<<<<<<
@@ -19863,7 +19911,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             for (__pyx_t_18 = 0; __pyx_t_18 < __pyx_t_17; __pyx_t_18+=1) {
               __pyx_v_k = __pyx_t_18;
 
-              /* "pipelines/privacy/_methods.pyx":123
+              /* "pipelines/privacy/_methods.pyx":124
  *             if all_digits:
  *                 for k in range(ln):
  *                     if not (48 <= data[a + k] <= 57):             # <<<<<<<<<<<<<<
@@ -19884,7 +19932,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
               if (__pyx_t_20) {
 
 
-                /* "pipelines/privacy/_methods.pyx":124
+                /* "pipelines/privacy/_methods.pyx":125
  *                 for k in range(ln):
  *                     if not (48 <= data[a + k] <= 57):
  *                         all_digits = False             # <<<<<<<<<<<<<<
@@ -19893,7 +19941,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
                 __pyx_v_all_digits = 0;
 
-                /* "pipelines/privacy/_methods.pyx":125
+                /* "pipelines/privacy/_methods.pyx":126
  *                     if not (48 <= data[a + k] <= 57):
  *                         all_digits = False
  *                         break             # <<<<<<<<<<<<<<
@@ -19902,7 +19950,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
                 goto __pyx_L10_break;
 
-                /* "pipelines/privacy/_methods.pyx":123
+                /* "pipelines/privacy/_methods.pyx":124
  *             if all_digits:
  *                 for k in range(ln):
  *                     if not (48 <= data[a + k] <= 57):             # <<<<<<<<<<<<<<
@@ -19914,7 +19962,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             __pyx_L10_break:;
 
 
-            /* "pipelines/privacy/_methods.pyx":121
+            /* "pipelines/privacy/_methods.pyx":122
  *             ln = <int>(z - a)
  *             all_digits = 13 <= ln <= 19
  *             if all_digits:             # <<<<<<<<<<<<<<
@@ -19923,7 +19971,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
           }
 
-          /* "pipelines/privacy/_methods.pyx":126
+          /* "pipelines/privacy/_methods.pyx":127
  *                         all_digits = False
  *                         break
  *             if ln < 16:             # <<<<<<<<<<<<<<
@@ -19935,7 +19983,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           if (__pyx_t_20) {
 
 
-            /* "pipelines/privacy/_methods.pyx":127
+            /* "pipelines/privacy/_methods.pyx":128
  *                         break
  *             if ln < 16:
  *                 ln = 16             # <<<<<<<<<<<<<<
@@ -19944,7 +19992,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
             __pyx_v_ln = 16;
 
-            /* "pipelines/privacy/_methods.pyx":126
+            /* "pipelines/privacy/_methods.pyx":127
  *                         all_digits = False
  *                         break
  *             if ln < 16:             # <<<<<<<<<<<<<<
@@ -19954,7 +20002,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             goto __pyx_L12;
           }
 
-          /* "pipelines/privacy/_methods.pyx":128
+          /* "pipelines/privacy/_methods.pyx":129
  *             if ln < 16:
  *                 ln = 16
  *             elif ln > 19:             # <<<<<<<<<<<<<<
@@ -19966,7 +20014,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           if (__pyx_t_20) {
 
 
-            /* "pipelines/privacy/_methods.pyx":129
+            /* "pipelines/privacy/_methods.pyx":130
  *                 ln = 16
  *             elif ln > 19:
  *                 ln = 19             # <<<<<<<<<<<<<<
@@ -19975,7 +20023,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
             __pyx_v_ln = 19;
 
-            /* "pipelines/privacy/_methods.pyx":128
+            /* "pipelines/privacy/_methods.pyx":129
  *             if ln < 16:
  *                 ln = 16
  *             elif ln > 19:             # <<<<<<<<<<<<<<
@@ -19985,7 +20033,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           }
           __pyx_L12:;
 
-          /* "pipelines/privacy/_methods.pyx":130
+          /* "pipelines/privacy/_methods.pyx":131
  *             elif ln > 19:
  *                 ln = 19
  *             if all_digits and keep_bin > 0:             # <<<<<<<<<<<<<<
@@ -20007,7 +20055,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           if (__pyx_t_20) {
 
 
-            /* "pipelines/privacy/_methods.pyx":131
+            /* "pipelines/privacy/_methods.pyx":132
  *                 ln = 19
  *             if all_digits and keep_bin > 0:
  *                 for k in range(keep_bin):             # <<<<<<<<<<<<<<
@@ -20021,7 +20069,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             for (__pyx_t_18 = 0; __pyx_t_18 < __pyx_t_17; __pyx_t_18+=1) {
               __pyx_v_k = __pyx_t_18;
 
-              /* "pipelines/privacy/_methods.pyx":132
+              /* "pipelines/privacy/_methods.pyx":133
  *             if all_digits and keep_bin > 0:
  *                 for k in range(keep_bin):
  *                     digits[i, k] = data[a + k] - 48             # <<<<<<<<<<<<<<
@@ -20035,7 +20083,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             }
 
 
-            /* "pipelines/privacy/_methods.pyx":130
+            /* "pipelines/privacy/_methods.pyx":131
  *             elif ln > 19:
  *                 ln = 19
  *             if all_digits and keep_bin > 0:             # <<<<<<<<<<<<<<
@@ -20045,7 +20093,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             goto __pyx_L13;
           }
 
-          /* "pipelines/privacy/_methods.pyx":134
+          /* "pipelines/privacy/_methods.pyx":135
  *                     digits[i, k] = data[a + k] - 48
  *             else:
  *                 for k in range(6):             # <<<<<<<<<<<<<<
@@ -20056,7 +20104,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             for (__pyx_t_16 = 0; __pyx_t_16 < 6; __pyx_t_16+=1) {
               __pyx_v_k = __pyx_t_16;
 
-              /* "pipelines/privacy/_methods.pyx":135
+              /* "pipelines/privacy/_methods.pyx":136
  *             else:
  *                 for k in range(6):
  *                     digits[i, k] = BIN[k]             # <<<<<<<<<<<<<<
@@ -20070,7 +20118,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           }
           __pyx_L13:;
 
-          /* "pipelines/privacy/_methods.pyx":137
+          /* "pipelines/privacy/_methods.pyx":138
  *                     digits[i, k] = BIN[k]
  *             # Luhn: the check digit at ln - 1 makes the sum of the doubled-from-the-right digits % 10 == 0
  *             s = 0             # <<<<<<<<<<<<<<
@@ -20079,7 +20127,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
           __pyx_v_s = 0;
 
-          /* "pipelines/privacy/_methods.pyx":138
+          /* "pipelines/privacy/_methods.pyx":139
  *             # Luhn: the check digit at ln - 1 makes the sum of the doubled-from-the-right digits % 10 == 0
  *             s = 0
  *             for k in range(ln - 1):             # <<<<<<<<<<<<<<
@@ -20093,7 +20141,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           for (__pyx_t_16 = 0; __pyx_t_16 < __pyx_t_23; __pyx_t_16+=1) {
             __pyx_v_k = __pyx_t_16;
 
-            /* "pipelines/privacy/_methods.pyx":139
+            /* "pipelines/privacy/_methods.pyx":140
  *             s = 0
  *             for k in range(ln - 1):
  *                 d = digits[i, k]             # <<<<<<<<<<<<<<
@@ -20104,7 +20152,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             __pyx_t_15 = __pyx_v_k;
             __pyx_v_d = (*((uint8_t *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_digits.data + __pyx_t_22 * __pyx_v_digits.strides[0]) ) + __pyx_t_15 * __pyx_v_digits.strides[1]) )));
 
-            /* "pipelines/privacy/_methods.pyx":140
+            /* "pipelines/privacy/_methods.pyx":141
  *             for k in range(ln - 1):
  *                 d = digits[i, k]
  *                 if (ln - 1 - k) % 2 == 1:             # <<<<<<<<<<<<<<
@@ -20116,7 +20164,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             if (__pyx_t_20) {
 
 
-              /* "pipelines/privacy/_methods.pyx":141
+              /* "pipelines/privacy/_methods.pyx":142
  *                 d = digits[i, k]
  *                 if (ln - 1 - k) % 2 == 1:
  *                     d *= 2             # <<<<<<<<<<<<<<
@@ -20125,7 +20173,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
               __pyx_v_d = (__pyx_v_d * 2);
 
-              /* "pipelines/privacy/_methods.pyx":142
+              /* "pipelines/privacy/_methods.pyx":143
  *                 if (ln - 1 - k) % 2 == 1:
  *                     d *= 2
  *                     if d > 9:             # <<<<<<<<<<<<<<
@@ -20137,7 +20185,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
               if (__pyx_t_20) {
 
 
-                /* "pipelines/privacy/_methods.pyx":143
+                /* "pipelines/privacy/_methods.pyx":144
  *                     d *= 2
  *                     if d > 9:
  *                         d -= 9             # <<<<<<<<<<<<<<
@@ -20146,7 +20194,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
                 __pyx_v_d = (__pyx_v_d - 9);
 
-                /* "pipelines/privacy/_methods.pyx":142
+                /* "pipelines/privacy/_methods.pyx":143
  *                 if (ln - 1 - k) % 2 == 1:
  *                     d *= 2
  *                     if d > 9:             # <<<<<<<<<<<<<<
@@ -20155,7 +20203,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
               }
 
-              /* "pipelines/privacy/_methods.pyx":140
+              /* "pipelines/privacy/_methods.pyx":141
  *             for k in range(ln - 1):
  *                 d = digits[i, k]
  *                 if (ln - 1 - k) % 2 == 1:             # <<<<<<<<<<<<<<
@@ -20164,7 +20212,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
             }
 
-            /* "pipelines/privacy/_methods.pyx":144
+            /* "pipelines/privacy/_methods.pyx":145
  *                     if d > 9:
  *                         d -= 9
  *                 s += d             # <<<<<<<<<<<<<<
@@ -20175,7 +20223,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           }
 
 
-          /* "pipelines/privacy/_methods.pyx":145
+          /* "pipelines/privacy/_methods.pyx":146
  *                         d -= 9
  *                 s += d
  *             digits[i, ln - 1] = (10 - s % 10) % 10             # <<<<<<<<<<<<<<
@@ -20186,7 +20234,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           __pyx_t_22 = (__pyx_v_ln - 1);
           *((uint8_t *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_digits.data + __pyx_t_15 * __pyx_v_digits.strides[0]) ) + __pyx_t_22 * __pyx_v_digits.strides[1]) )) = ((10 - (__pyx_v_s % 10)) % 10);
 
-          /* "pipelines/privacy/_methods.pyx":146
+          /* "pipelines/privacy/_methods.pyx":147
  *                 s += d
  *             digits[i, ln - 1] = (10 - s % 10) % 10
  *             for k in range(ln):             # <<<<<<<<<<<<<<
@@ -20200,7 +20248,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           for (__pyx_t_18 = 0; __pyx_t_18 < __pyx_t_17; __pyx_t_18+=1) {
             __pyx_v_k = __pyx_t_18;
 
-            /* "pipelines/privacy/_methods.pyx":147
+            /* "pipelines/privacy/_methods.pyx":148
  *             digits[i, ln - 1] = (10 - s % 10) % 10
  *             for k in range(ln):
  *                 out[w + k] = digits[i, k] + 48             # <<<<<<<<<<<<<<
@@ -20214,7 +20262,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           }
 
 
-          /* "pipelines/privacy/_methods.pyx":148
+          /* "pipelines/privacy/_methods.pyx":149
  *             for k in range(ln):
  *                 out[w + k] = digits[i, k] + 48
  *             w += ln             # <<<<<<<<<<<<<<
@@ -20223,11 +20271,12 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
           __pyx_v_w = (__pyx_v_w + __pyx_v_ln);
 
-          /* "pipelines/privacy/_methods.pyx":149
+          /* "pipelines/privacy/_methods.pyx":150
  *                 out[w + k] = digits[i, k] + 48
  *             w += ln
  *             out_off[i + 1] = w             # <<<<<<<<<<<<<<
  *     return out_off_arr, out_arr[:w]
+ * 
 */
           __pyx_t_15 = (__pyx_v_i + 1);
           *((int64_t *) ( /* dim=0 */ (__pyx_v_out_off.data + __pyx_t_15 * __pyx_v_out_off.strides[0]) )) = __pyx_v_w;
@@ -20235,7 +20284,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 
       }
 
-      /* "pipelines/privacy/_methods.pyx":115
+      /* "pipelines/privacy/_methods.pyx":116
  *     cdef int64_t[:] out_off = out_off_arr
  *     cdef uint8_t[:] out = out_arr
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -20252,20 +20301,22 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
       }
   }
 
-  /* "pipelines/privacy/_methods.pyx":150
+  /* "pipelines/privacy/_methods.pyx":151
  *             w += ln
  *             out_off[i + 1] = w
  *     return out_off_arr, out_arr[:w]             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
-  __pyx_t_1 = __Pyx_PyObject_GetSlice(__pyx_v_out_arr, 0, __pyx_v_w, NULL, NULL, NULL, 0, 1, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 150, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetSlice(__pyx_v_out_arr, 0, __pyx_v_w, NULL, NULL, NULL, 0, 1, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_6 = PyTuple_New(2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 150, __pyx_L1_error)
+  __pyx_t_6 = PyTuple_New(2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 151, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __Pyx_INCREF(__pyx_v_out_off_arr);
   __Pyx_GIVEREF(__pyx_v_out_off_arr);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_6, 0, __pyx_v_out_off_arr) != (0)) __PYX_ERR(0, 150, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_6, 0, __pyx_v_out_off_arr) != (0)) __PYX_ERR(0, 151, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_6, 1, __pyx_t_1) != (0)) __PYX_ERR(0, 150, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_6, 1, __pyx_t_1) != (0)) __PYX_ERR(0, 151, __pyx_L1_error);
   __pyx_t_1 = 0;
   {
     PyObject *__pyx_temp;
@@ -20278,7 +20329,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
   __pyx_t_6 = 0;
   goto __pyx_L0;
 
-  /* "pipelines/privacy/_methods.pyx":101
+  /* "pipelines/privacy/_methods.pyx":102
  * 
  * 
  * def card_surrogates(const int64_t[:] offsets, const uint8_t[:] data, uint8_t[:, :] digits, int keep_bin):             # <<<<<<<<<<<<<<
@@ -20314,6 +20365,1727 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
   __Pyx_XDECREF(__pyx_v_out_arr);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_out_off, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_out, 1);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "pipelines/privacy/_methods.pyx":154
+ * 
+ * 
+ * def address_prefixes(const int64_t[:] offsets, const uint8_t[:] data, const int32_t[:, :] markers,             # <<<<<<<<<<<<<<
+ *                      const int32_t[:] marker_level, const uint8_t[:] first, int level):
+ *     """``methods.ADDRESS_LEVELS_RE`` cut: per stripped address, the groups of the three levels are
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_9pipelines_7privacy_8_methods_5address_prefixes(PyObject *__pyx_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_9pipelines_7privacy_8_methods_4address_prefixes, "``methods.ADDRESS_LEVELS_RE`` cut: per stripped address, the groups of the three levels are\n    found left to right, each the shortest run (no line break) ending with one of its level\047s markers\n    (``markers``: code points, 0-padded; ``marker_level``: 1, 2 or 3, tried in row order; ``first``:\n    BMP code point \342\206\222 bit ``level`` set when a marker of that level starts with it) and absent\n    when none follows. Returns (offsets, data, found): the text up to the end of group ``level``\n    (``level`` 0: of group 1, else group 2 \342\200\224 the province cut), found=False when it is absent.");
+static PyMethodDef __pyx_mdef_9pipelines_7privacy_8_methods_5address_prefixes = {"address_prefixes", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_9pipelines_7privacy_8_methods_5address_prefixes, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_9pipelines_7privacy_8_methods_4address_prefixes};
+static PyObject *__pyx_pw_9pipelines_7privacy_8_methods_5address_prefixes(PyObject *__pyx_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  __Pyx_memviewslice __pyx_v_offsets = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_data = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_markers = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_marker_level = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_first = { 0, 0, { 0 }, { 0 }, { 0 } };
+  int __pyx_v_level;
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[6] = {0,0,0,0,0,0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("address_prefixes (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_offsets,&__pyx_mstate_global->__pyx_n_u_data,&__pyx_mstate_global->__pyx_n_u_markers,&__pyx_mstate_global->__pyx_n_u_marker_level,&__pyx_mstate_global->__pyx_n_u_first,&__pyx_mstate_global->__pyx_n_u_level,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 154, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  6:
+        values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 154, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  5:
+        values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 154, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  4:
+        values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 154, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  3:
+        values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 154, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  2:
+        values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 154, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 154, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "address_prefixes", 0) < (0)) __PYX_ERR(0, 154, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 6; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("address_prefixes", 1, 6, 6, i); __PYX_ERR(0, 154, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 6)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 154, __pyx_L3_error)
+      values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 154, __pyx_L3_error)
+      values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 154, __pyx_L3_error)
+      values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 154, __pyx_L3_error)
+      values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 154, __pyx_L3_error)
+      values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 154, __pyx_L3_error)
+    }
+    __pyx_v_offsets = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t__const__(values[0], 0); if (unlikely(!__pyx_v_offsets.memview)) __PYX_ERR(0, 154, __pyx_L3_error)
+    __pyx_v_data = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[1], 0); if (unlikely(!__pyx_v_data.memview)) __PYX_ERR(0, 154, __pyx_L3_error)
+    __pyx_v_markers = __Pyx_PyObject_to_MemoryviewSlice_dsds_nn_int32_t__const__(values[2], 0); if (unlikely(!__pyx_v_markers.memview)) __PYX_ERR(0, 154, __pyx_L3_error)
+    __pyx_v_marker_level = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int32_t__const__(values[3], 0); if (unlikely(!__pyx_v_marker_level.memview)) __PYX_ERR(0, 155, __pyx_L3_error)
+    __pyx_v_first = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[4], 0); if (unlikely(!__pyx_v_first.memview)) __PYX_ERR(0, 155, __pyx_L3_error)
+    __pyx_v_level = __Pyx_PyLong_As_int(values[5]); if (unlikely((__pyx_v_level == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 155, __pyx_L3_error)
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("address_prefixes", 1, 6, 6, __pyx_nargs); __PYX_ERR(0, 154, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_offsets, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_data, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_markers, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_marker_level, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_first, 1);
+  __Pyx_AddTraceback("pipelines.privacy._methods.address_prefixes", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  __pyx_r = __pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(__pyx_self, __pyx_v_offsets, __pyx_v_data, __pyx_v_markers, __pyx_v_marker_level, __pyx_v_first, __pyx_v_level);
+
+  /* function exit code */
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_offsets, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_data, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_markers, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_marker_level, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_first, 1);
+
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_offsets, __Pyx_memviewslice __pyx_v_data, __Pyx_memviewslice __pyx_v_markers, __Pyx_memviewslice __pyx_v_marker_level, __Pyx_memviewslice __pyx_v_first, int __pyx_v_level) {
+  Py_ssize_t __pyx_v_n;
+  Py_ssize_t __pyx_v_i;
+  Py_ssize_t __pyx_v_maxlen;
+  int __pyx_v_nm;
+  int __pyx_v_mw;
+  int __pyx_v_ncp;
+  int __pyx_v_p;
+  int __pyx_v_q;
+  int __pyx_v_g;
+  int __pyx_v_mk;
+  int __pyx_v_k;
+  int __pyx_v_pos;
+  int __pyx_v_e1;
+  int __pyx_v_stop;
+  int64_t __pyx_v_j;
+  int64_t __pyx_v_a;
+  int64_t __pyx_v_z;
+  int64_t __pyx_v_w;
+  int64_t __pyx_v_end_byte;
+  int __pyx_v_hit;
+  PyObject *__pyx_v_cps_arr = NULL;
+  PyObject *__pyx_v_starts_arr = NULL;
+  __Pyx_memviewslice __pyx_v_cps = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_starts = { 0, 0, { 0 }, { 0 }, { 0 } };
+  PyObject *__pyx_v_out_off_arr = NULL;
+  PyObject *__pyx_v_out_arr = NULL;
+  PyObject *__pyx_v_found_arr = NULL;
+  __Pyx_memviewslice __pyx_v_out_off = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_out = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_found = { 0, 0, { 0 }, { 0 }, { 0 } };
+  int __pyx_v_ends[4];
+  uint8_t const *__pyx_v_dp;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  Py_ssize_t __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  int __pyx_t_6;
+  PyObject *__pyx_t_7 = NULL;
+  PyObject *__pyx_t_8 = NULL;
+  PyObject *__pyx_t_9 = NULL;
+  PyObject *__pyx_t_10 = NULL;
+  PyObject *__pyx_t_11 = NULL;
+  PyObject *__pyx_t_12 = NULL;
+  size_t __pyx_t_13;
+  __Pyx_memviewslice __pyx_t_14 = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_t_15 = { 0, 0, { 0 }, { 0 }, { 0 } };
+  long __pyx_t_16;
+  int64_t __pyx_t_17;
+  int64_t __pyx_t_18;
+  __Pyx_memviewslice __pyx_t_19 = { 0, 0, { 0 }, { 0 }, { 0 } };
+  int __pyx_t_20;
+  int __pyx_t_21;
+  int __pyx_t_22;
+  int __pyx_t_23;
+  int __pyx_t_24;
+  Py_ssize_t __pyx_t_25;
+  int64_t __pyx_t_26;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("address_prefixes", 0);
+
+  /* "pipelines/privacy/_methods.pyx":162
+ *     when none follows. Returns (offsets, data, found): the text up to the end of group ``level``
+ *     (``level`` 0: of group 1, else group 2  the province cut), found=False when it is absent."""
+ *     cdef Py_ssize_t n = offsets.shape[0] - 1, i, maxlen = 0             # <<<<<<<<<<<<<<
+ *     cdef int nm = markers.shape[0], mw = markers.shape[1], ncp, p, q, g, mk, k, pos, e1, e2, e3, stop
+ *     cdef int64_t j, a, z, w = 0, end_byte
+*/
+  __pyx_v_n = ((__pyx_v_offsets.shape[0]) - 1);
+  __pyx_v_maxlen = 0;
+
+  /* "pipelines/privacy/_methods.pyx":163
+ *     (``level`` 0: of group 1, else group 2  the province cut), found=False when it is absent."""
+ *     cdef Py_ssize_t n = offsets.shape[0] - 1, i, maxlen = 0
+ *     cdef int nm = markers.shape[0], mw = markers.shape[1], ncp, p, q, g, mk, k, pos, e1, e2, e3, stop             # <<<<<<<<<<<<<<
+ *     cdef int64_t j, a, z, w = 0, end_byte
+ *     cdef bint hit
+*/
+  __pyx_v_nm = (__pyx_v_markers.shape[0]);
+  __pyx_v_mw = (__pyx_v_markers.shape[1]);
+
+  /* "pipelines/privacy/_methods.pyx":164
+ *     cdef Py_ssize_t n = offsets.shape[0] - 1, i, maxlen = 0
+ *     cdef int nm = markers.shape[0], mw = markers.shape[1], ncp, p, q, g, mk, k, pos, e1, e2, e3, stop
+ *     cdef int64_t j, a, z, w = 0, end_byte             # <<<<<<<<<<<<<<
+ *     cdef bint hit
+ *     for i in range(n):
+*/
+  __pyx_v_w = 0;
+
+  /* "pipelines/privacy/_methods.pyx":166
+ *     cdef int64_t j, a, z, w = 0, end_byte
+ *     cdef bint hit
+ *     for i in range(n):             # <<<<<<<<<<<<<<
+ *         if offsets[i + 1] - offsets[i] > maxlen:
+ *             maxlen = offsets[i + 1] - offsets[i]
+*/
+
+  __pyx_t_1 = __pyx_v_n;
+  __pyx_t_2 = __pyx_t_1;
+
+  for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
+    __pyx_v_i = __pyx_t_3;
+
+    /* "pipelines/privacy/_methods.pyx":167
+ *     cdef bint hit
+ *     for i in range(n):
+ *         if offsets[i + 1] - offsets[i] > maxlen:             # <<<<<<<<<<<<<<
+ *             maxlen = offsets[i + 1] - offsets[i]
+ *     cps_arr = np.zeros(maxlen + 1, dtype=np.int32)
+*/
+    __pyx_t_4 = (__pyx_v_i + 1);
+    __pyx_t_5 = __pyx_v_i;
+    __pyx_t_6 = (((*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_4 * __pyx_v_offsets.strides[0]) ))) - (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_5 * __pyx_v_offsets.strides[0]) )))) > __pyx_v_maxlen);
+
+    if (__pyx_t_6) {
+
+
+      /* "pipelines/privacy/_methods.pyx":168
+ *     for i in range(n):
+ *         if offsets[i + 1] - offsets[i] > maxlen:
+ *             maxlen = offsets[i + 1] - offsets[i]             # <<<<<<<<<<<<<<
+ *     cps_arr = np.zeros(maxlen + 1, dtype=np.int32)
+ *     starts_arr = np.zeros(maxlen + 2, dtype=np.int64)
+*/
+      __pyx_t_5 = (__pyx_v_i + 1);
+      __pyx_t_4 = __pyx_v_i;
+      __pyx_v_maxlen = ((*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_5 * __pyx_v_offsets.strides[0]) ))) - (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_4 * __pyx_v_offsets.strides[0]) ))));
+
+      /* "pipelines/privacy/_methods.pyx":167
+ *     cdef bint hit
+ *     for i in range(n):
+ *         if offsets[i + 1] - offsets[i] > maxlen:             # <<<<<<<<<<<<<<
+ *             maxlen = offsets[i + 1] - offsets[i]
+ *     cps_arr = np.zeros(maxlen + 1, dtype=np.int32)
+*/
+    }
+  }
+
+
+  /* "pipelines/privacy/_methods.pyx":169
+ *         if offsets[i + 1] - offsets[i] > maxlen:
+ *             maxlen = offsets[i + 1] - offsets[i]
+ *     cps_arr = np.zeros(maxlen + 1, dtype=np.int32)             # <<<<<<<<<<<<<<
+ *     starts_arr = np.zeros(maxlen + 2, dtype=np.int64)
+ *     cdef int32_t[:] cps = cps_arr
+*/
+  __pyx_t_8 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 169, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 169, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  __pyx_t_9 = PyLong_FromSsize_t((__pyx_v_maxlen + 1)); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 169, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 169, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_int32); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 169, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+  #if CYTHON_VECTORCALL
+  #endif
+  __pyx_t_13 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_10))) {
+    __pyx_t_8 = PyMethod_GET_SELF(__pyx_t_10);
+    assert(__pyx_t_8);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_10);
+    __Pyx_INCREF(__pyx_t_8);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_10, __pyx__function);
+    __pyx_t_13 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_8, __pyx_t_9, __pyx_t_12};
+    #if CYTHON_VECTORCALL
+    __pyx_t_11 = __pyx_mstate_global->__pyx_tuple[2];
+    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 169, __pyx_L1_error)
+    __Pyx_INCREF(__pyx_t_11);
+    #else
+    {
+      PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
+      __pyx_t_11 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
+      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 169, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_11);
+    }
+    #endif
+    __pyx_t_7 = __Pyx_Object_VectorcallKwds((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_13, (2-__pyx_t_13) | (__pyx_t_13*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_11);
+    __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    #if CYTHON_VECTORCALL
+    #endif
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 169, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_7);
+  }
+  __pyx_v_cps_arr = __pyx_t_7;
+  __pyx_t_7 = 0;
+
+  /* "pipelines/privacy/_methods.pyx":170
+ *             maxlen = offsets[i + 1] - offsets[i]
+ *     cps_arr = np.zeros(maxlen + 1, dtype=np.int32)
+ *     starts_arr = np.zeros(maxlen + 2, dtype=np.int64)             # <<<<<<<<<<<<<<
+ *     cdef int32_t[:] cps = cps_arr
+ *     cdef int64_t[:] starts = starts_arr
+*/
+  __pyx_t_10 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 170, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 170, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+  __pyx_t_11 = PyLong_FromSsize_t((__pyx_v_maxlen + 2)); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 170, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 170, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 170, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  #if CYTHON_VECTORCALL
+  #endif
+  __pyx_t_13 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_12))) {
+    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_12);
+    assert(__pyx_t_10);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_12);
+    __Pyx_INCREF(__pyx_t_10);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_12, __pyx__function);
+    __pyx_t_13 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_10, __pyx_t_11, __pyx_t_8};
+    #if CYTHON_VECTORCALL
+    __pyx_t_9 = __pyx_mstate_global->__pyx_tuple[2];
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 170, __pyx_L1_error)
+    __Pyx_INCREF(__pyx_t_9);
+    #else
+    {
+      PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
+      __pyx_t_9 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
+      if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 170, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_9);
+    }
+    #endif
+    __pyx_t_7 = __Pyx_Object_VectorcallKwds((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_13, (2-__pyx_t_13) | (__pyx_t_13*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_9);
+    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    #if CYTHON_VECTORCALL
+    #endif
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 170, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_7);
+  }
+  __pyx_v_starts_arr = __pyx_t_7;
+  __pyx_t_7 = 0;
+
+  /* "pipelines/privacy/_methods.pyx":171
+ *     cps_arr = np.zeros(maxlen + 1, dtype=np.int32)
+ *     starts_arr = np.zeros(maxlen + 2, dtype=np.int64)
+ *     cdef int32_t[:] cps = cps_arr             # <<<<<<<<<<<<<<
+ *     cdef int64_t[:] starts = starts_arr
+ *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
+*/
+  __pyx_t_14 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int32_t(__pyx_v_cps_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_14.memview)) __PYX_ERR(0, 171, __pyx_L1_error)
+  __pyx_v_cps = __pyx_t_14;
+  __pyx_t_14.memview = NULL;
+  __pyx_t_14.data = NULL;
+
+  /* "pipelines/privacy/_methods.pyx":172
+ *     starts_arr = np.zeros(maxlen + 2, dtype=np.int64)
+ *     cdef int32_t[:] cps = cps_arr
+ *     cdef int64_t[:] starts = starts_arr             # <<<<<<<<<<<<<<
+ *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
+ *     out_arr = np.zeros(max(offsets[n] - offsets[0], 1), dtype=np.uint8)
+*/
+  __pyx_t_15 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(__pyx_v_starts_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_15.memview)) __PYX_ERR(0, 172, __pyx_L1_error)
+  __pyx_v_starts = __pyx_t_15;
+  __pyx_t_15.memview = NULL;
+  __pyx_t_15.data = NULL;
+
+  /* "pipelines/privacy/_methods.pyx":173
+ *     cdef int32_t[:] cps = cps_arr
+ *     cdef int64_t[:] starts = starts_arr
+ *     out_off_arr = np.zeros(n + 1, dtype=np.int64)             # <<<<<<<<<<<<<<
+ *     out_arr = np.zeros(max(offsets[n] - offsets[0], 1), dtype=np.uint8)
+ *     found_arr = np.zeros(n, dtype=np.bool_)
+*/
+  __pyx_t_12 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 173, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 173, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  __pyx_t_9 = PyLong_FromSsize_t((__pyx_v_n + 1)); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 173, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 173, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 173, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+  #if CYTHON_VECTORCALL
+  #endif
+  __pyx_t_13 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_8))) {
+    __pyx_t_12 = PyMethod_GET_SELF(__pyx_t_8);
+    assert(__pyx_t_12);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
+    __Pyx_INCREF(__pyx_t_12);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
+    __pyx_t_13 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_12, __pyx_t_9, __pyx_t_10};
+    #if CYTHON_VECTORCALL
+    __pyx_t_11 = __pyx_mstate_global->__pyx_tuple[2];
+    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 173, __pyx_L1_error)
+    __Pyx_INCREF(__pyx_t_11);
+    #else
+    {
+      PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
+      __pyx_t_11 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
+      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 173, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_11);
+    }
+    #endif
+    __pyx_t_7 = __Pyx_Object_VectorcallKwds((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_13, (2-__pyx_t_13) | (__pyx_t_13*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_11);
+    __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    #if CYTHON_VECTORCALL
+    #endif
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 173, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_7);
+  }
+  __pyx_v_out_off_arr = __pyx_t_7;
+  __pyx_t_7 = 0;
+
+  /* "pipelines/privacy/_methods.pyx":174
+ *     cdef int64_t[:] starts = starts_arr
+ *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
+ *     out_arr = np.zeros(max(offsets[n] - offsets[0], 1), dtype=np.uint8)             # <<<<<<<<<<<<<<
+ *     found_arr = np.zeros(n, dtype=np.bool_)
+ *     cdef int64_t[:] out_off = out_off_arr
+*/
+  __pyx_t_8 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 174, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 174, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+
+  __pyx_t_16 = 1;
+  __pyx_t_4 = __pyx_v_n;
+  __pyx_t_5 = 0;
+
+  __pyx_t_17 = ((*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_4 * __pyx_v_offsets.strides[0]) ))) - (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_5 * __pyx_v_offsets.strides[0]) ))));
+  __pyx_t_6 = (__pyx_t_16 > __pyx_t_17);
+
+  if (__pyx_t_6) {
+
+    __pyx_t_18 = __pyx_t_16;
+  } else {
+
+    __pyx_t_18 = __pyx_t_17;
+  }
+
+  __pyx_t_11 = __Pyx_PyLong_From_int64_t(__pyx_t_18); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 174, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 174, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_uint8); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 174, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  #if CYTHON_VECTORCALL
+  #endif
+  __pyx_t_13 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_10))) {
+    __pyx_t_8 = PyMethod_GET_SELF(__pyx_t_10);
+    assert(__pyx_t_8);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_10);
+    __Pyx_INCREF(__pyx_t_8);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_10, __pyx__function);
+    __pyx_t_13 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_8, __pyx_t_11, __pyx_t_12};
+    #if CYTHON_VECTORCALL
+    __pyx_t_9 = __pyx_mstate_global->__pyx_tuple[2];
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 174, __pyx_L1_error)
+    __Pyx_INCREF(__pyx_t_9);
+    #else
+    {
+      PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
+      __pyx_t_9 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
+      if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 174, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_9);
+    }
+    #endif
+    __pyx_t_7 = __Pyx_Object_VectorcallKwds((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_13, (2-__pyx_t_13) | (__pyx_t_13*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_9);
+    __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    #if CYTHON_VECTORCALL
+    #endif
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 174, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_7);
+  }
+  __pyx_v_out_arr = __pyx_t_7;
+  __pyx_t_7 = 0;
+
+  /* "pipelines/privacy/_methods.pyx":175
+ *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
+ *     out_arr = np.zeros(max(offsets[n] - offsets[0], 1), dtype=np.uint8)
+ *     found_arr = np.zeros(n, dtype=np.bool_)             # <<<<<<<<<<<<<<
+ *     cdef int64_t[:] out_off = out_off_arr
+ *     cdef uint8_t[:] out = out_arr
+*/
+  __pyx_t_10 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  __pyx_t_9 = PyLong_FromSsize_t(__pyx_v_n); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_bool); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+  #if CYTHON_VECTORCALL
+  #endif
+  __pyx_t_13 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_12))) {
+    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_12);
+    assert(__pyx_t_10);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_12);
+    __Pyx_INCREF(__pyx_t_10);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_12, __pyx__function);
+    __pyx_t_13 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_10, __pyx_t_9, __pyx_t_8};
+    #if CYTHON_VECTORCALL
+    __pyx_t_11 = __pyx_mstate_global->__pyx_tuple[2];
+    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 175, __pyx_L1_error)
+    __Pyx_INCREF(__pyx_t_11);
+    #else
+    {
+      PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
+      __pyx_t_11 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
+      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 175, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_11);
+    }
+    #endif
+    __pyx_t_7 = __Pyx_Object_VectorcallKwds((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_13, (2-__pyx_t_13) | (__pyx_t_13*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_11);
+    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    #if CYTHON_VECTORCALL
+    #endif
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 175, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_7);
+  }
+  __pyx_v_found_arr = __pyx_t_7;
+  __pyx_t_7 = 0;
+
+  /* "pipelines/privacy/_methods.pyx":176
+ *     out_arr = np.zeros(max(offsets[n] - offsets[0], 1), dtype=np.uint8)
+ *     found_arr = np.zeros(n, dtype=np.bool_)
+ *     cdef int64_t[:] out_off = out_off_arr             # <<<<<<<<<<<<<<
+ *     cdef uint8_t[:] out = out_arr
+ *     cdef uint8_t[:] found = found_arr.view(np.uint8)
+*/
+  __pyx_t_15 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(__pyx_v_out_off_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_15.memview)) __PYX_ERR(0, 176, __pyx_L1_error)
+  __pyx_v_out_off = __pyx_t_15;
+  __pyx_t_15.memview = NULL;
+  __pyx_t_15.data = NULL;
+
+  /* "pipelines/privacy/_methods.pyx":177
+ *     found_arr = np.zeros(n, dtype=np.bool_)
+ *     cdef int64_t[:] out_off = out_off_arr
+ *     cdef uint8_t[:] out = out_arr             # <<<<<<<<<<<<<<
+ *     cdef uint8_t[:] found = found_arr.view(np.uint8)
+ *     cdef int ends[4]
+*/
+  __pyx_t_19 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_v_out_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_19.memview)) __PYX_ERR(0, 177, __pyx_L1_error)
+  __pyx_v_out = __pyx_t_19;
+  __pyx_t_19.memview = NULL;
+  __pyx_t_19.data = NULL;
+
+  /* "pipelines/privacy/_methods.pyx":178
+ *     cdef int64_t[:] out_off = out_off_arr
+ *     cdef uint8_t[:] out = out_arr
+ *     cdef uint8_t[:] found = found_arr.view(np.uint8)             # <<<<<<<<<<<<<<
+ *     cdef int ends[4]
+ *     cdef const uint8_t* dp = &data[0]
+*/
+  __pyx_t_12 = __pyx_v_found_arr;
+  __Pyx_INCREF(__pyx_t_12);
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 178, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_uint8); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 178, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+  __pyx_t_13 = 0;
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_12, __pyx_t_8};
+    __pyx_t_7 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_view, __pyx_callargs+__pyx_t_13, (2-__pyx_t_13) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 178, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_7);
+  }
+  __pyx_t_19 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_t_7, PyBUF_WRITABLE); if (unlikely(!__pyx_t_19.memview)) __PYX_ERR(0, 178, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+  __pyx_v_found = __pyx_t_19;
+  __pyx_t_19.memview = NULL;
+  __pyx_t_19.data = NULL;
+
+  /* "pipelines/privacy/_methods.pyx":180
+ *     cdef uint8_t[:] found = found_arr.view(np.uint8)
+ *     cdef int ends[4]
+ *     cdef const uint8_t* dp = &data[0]             # <<<<<<<<<<<<<<
+ *     with nogil:
+ *         for i in range(n):
+*/
+  __pyx_t_5 = 0;
+  __pyx_v_dp = (&(*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
+
+  /* "pipelines/privacy/_methods.pyx":181
+ *     cdef int ends[4]
+ *     cdef const uint8_t* dp = &data[0]
+ *     with nogil:             # <<<<<<<<<<<<<<
+ *         for i in range(n):
+ *             a = offsets[i]
+*/
+  {
+      PyThreadState * _save;
+      _save = PyEval_SaveThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+
+        /* "pipelines/privacy/_methods.pyx":182
+ *     cdef const uint8_t* dp = &data[0]
+ *     with nogil:
+ *         for i in range(n):             # <<<<<<<<<<<<<<
+ *             a = offsets[i]
+ *             z = offsets[i + 1]
+*/
+
+        __pyx_t_1 = __pyx_v_n;
+        __pyx_t_2 = __pyx_t_1;
+
+        for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
+          __pyx_v_i = __pyx_t_3;
+
+          /* "pipelines/privacy/_methods.pyx":183
+ *     with nogil:
+ *         for i in range(n):
+ *             a = offsets[i]             # <<<<<<<<<<<<<<
+ *             z = offsets[i + 1]
+ *             # code points are decoded as the search reaches them (districts end near the start);
+*/
+          __pyx_t_5 = __pyx_v_i;
+          __pyx_v_a = (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_5 * __pyx_v_offsets.strides[0]) )));
+
+          /* "pipelines/privacy/_methods.pyx":184
+ *         for i in range(n):
+ *             a = offsets[i]
+ *             z = offsets[i + 1]             # <<<<<<<<<<<<<<
+ *             # code points are decoded as the search reaches them (districts end near the start);
+ *             # trailing whitespace cannot be part of a marker, so the unstripped end bounds the search
+*/
+          __pyx_t_5 = (__pyx_v_i + 1);
+          __pyx_v_z = (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_5 * __pyx_v_offsets.strides[0]) )));
+
+          /* "pipelines/privacy/_methods.pyx":187
+ *             # code points are decoded as the search reaches them (districts end near the start);
+ *             # trailing whitespace cannot be part of a marker, so the unstripped end bounds the search
+ *             ncp = 0             # <<<<<<<<<<<<<<
+ *             j = a
+ *             p = 0
+*/
+          __pyx_v_ncp = 0;
+
+          /* "pipelines/privacy/_methods.pyx":188
+ *             # trailing whitespace cannot be part of a marker, so the unstripped end bounds the search
+ *             ncp = 0
+ *             j = a             # <<<<<<<<<<<<<<
+ *             p = 0
+ *             while True:
+*/
+          __pyx_v_j = __pyx_v_a;
+
+          /* "pipelines/privacy/_methods.pyx":189
+ *             ncp = 0
+ *             j = a
+ *             p = 0             # <<<<<<<<<<<<<<
+ *             while True:
+ *                 if ncp == p:
+*/
+          __pyx_v_p = 0;
+
+          /* "pipelines/privacy/_methods.pyx":190
+ *             j = a
+ *             p = 0
+ *             while True:             # <<<<<<<<<<<<<<
+ *                 if ncp == p:
+ *                     if j >= z:
+*/
+          while (1) {
+
+            /* "pipelines/privacy/_methods.pyx":191
+ *             p = 0
+ *             while True:
+ *                 if ncp == p:             # <<<<<<<<<<<<<<
+ *                     if j >= z:
+ *                         break
+*/
+            __pyx_t_6 = (__pyx_v_ncp == __pyx_v_p);
+
+            if (__pyx_t_6) {
+
+
+              /* "pipelines/privacy/_methods.pyx":192
+ *             while True:
+ *                 if ncp == p:
+ *                     if j >= z:             # <<<<<<<<<<<<<<
+ *                         break
+ *                     k = _cp_len(data[j])
+*/
+              __pyx_t_6 = (__pyx_v_j >= __pyx_v_z);
+
+              if (__pyx_t_6) {
+
+
+                /* "pipelines/privacy/_methods.pyx":193
+ *                 if ncp == p:
+ *                     if j >= z:
+ *                         break             # <<<<<<<<<<<<<<
+ *                     k = _cp_len(data[j])
+ *                     starts[ncp] = j
+*/
+                goto __pyx_L12_break;
+
+                /* "pipelines/privacy/_methods.pyx":192
+ *             while True:
+ *                 if ncp == p:
+ *                     if j >= z:             # <<<<<<<<<<<<<<
+ *                         break
+ *                     k = _cp_len(data[j])
+*/
+              }
+
+              /* "pipelines/privacy/_methods.pyx":194
+ *                     if j >= z:
+ *                         break
+ *                     k = _cp_len(data[j])             # <<<<<<<<<<<<<<
+ *                     starts[ncp] = j
+ *                     cps[ncp] = _cp(dp, j, k)
+*/
+              __pyx_t_5 = __pyx_v_j;
+              __pyx_v_k = __pyx_f_9pipelines_7privacy_8_methods__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
+
+              /* "pipelines/privacy/_methods.pyx":195
+ *                         break
+ *                     k = _cp_len(data[j])
+ *                     starts[ncp] = j             # <<<<<<<<<<<<<<
+ *                     cps[ncp] = _cp(dp, j, k)
+ *                     ncp += 1
+*/
+              __pyx_t_5 = __pyx_v_ncp;
+              *((int64_t *) ( /* dim=0 */ (__pyx_v_starts.data + __pyx_t_5 * __pyx_v_starts.strides[0]) )) = __pyx_v_j;
+
+              /* "pipelines/privacy/_methods.pyx":196
+ *                     k = _cp_len(data[j])
+ *                     starts[ncp] = j
+ *                     cps[ncp] = _cp(dp, j, k)             # <<<<<<<<<<<<<<
+ *                     ncp += 1
+ *                     j += k
+*/
+              __pyx_t_5 = __pyx_v_ncp;
+              *((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_5 * __pyx_v_cps.strides[0]) )) = __pyx_f_9pipelines_7privacy_8_methods__cp(__pyx_v_dp, __pyx_v_j, __pyx_v_k);
+
+              /* "pipelines/privacy/_methods.pyx":197
+ *                     starts[ncp] = j
+ *                     cps[ncp] = _cp(dp, j, k)
+ *                     ncp += 1             # <<<<<<<<<<<<<<
+ *                     j += k
+ *                 if not _ws(cps[p]):
+*/
+              __pyx_v_ncp = (__pyx_v_ncp + 1);
+
+              /* "pipelines/privacy/_methods.pyx":198
+ *                     cps[ncp] = _cp(dp, j, k)
+ *                     ncp += 1
+ *                     j += k             # <<<<<<<<<<<<<<
+ *                 if not _ws(cps[p]):
+ *                     break
+*/
+              __pyx_v_j = (__pyx_v_j + __pyx_v_k);
+
+              /* "pipelines/privacy/_methods.pyx":191
+ *             p = 0
+ *             while True:
+ *                 if ncp == p:             # <<<<<<<<<<<<<<
+ *                     if j >= z:
+ *                         break
+*/
+            }
+
+            /* "pipelines/privacy/_methods.pyx":199
+ *                     ncp += 1
+ *                     j += k
+ *                 if not _ws(cps[p]):             # <<<<<<<<<<<<<<
+ *                     break
+ *                 p += 1
+*/
+            __pyx_t_5 = __pyx_v_p;
+            __pyx_t_6 = (!__pyx_f_9pipelines_7privacy_8_methods__ws((*((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_5 * __pyx_v_cps.strides[0]) )))));
+
+            if (__pyx_t_6) {
+
+
+              /* "pipelines/privacy/_methods.pyx":200
+ *                     j += k
+ *                 if not _ws(cps[p]):
+ *                     break             # <<<<<<<<<<<<<<
+ *                 p += 1
+ *             pos = p
+*/
+              goto __pyx_L12_break;
+
+              /* "pipelines/privacy/_methods.pyx":199
+ *                     ncp += 1
+ *                     j += k
+ *                 if not _ws(cps[p]):             # <<<<<<<<<<<<<<
+ *                     break
+ *                 p += 1
+*/
+            }
+
+            /* "pipelines/privacy/_methods.pyx":201
+ *                 if not _ws(cps[p]):
+ *                     break
+ *                 p += 1             # <<<<<<<<<<<<<<
+ *             pos = p
+ *             ends[1] = -1
+*/
+            __pyx_v_p = (__pyx_v_p + 1);
+          }
+          __pyx_L12_break:;
+
+          /* "pipelines/privacy/_methods.pyx":202
+ *                     break
+ *                 p += 1
+ *             pos = p             # <<<<<<<<<<<<<<
+ *             ends[1] = -1
+ *             ends[2] = -1
+*/
+          __pyx_v_pos = __pyx_v_p;
+
+          /* "pipelines/privacy/_methods.pyx":203
+ *                 p += 1
+ *             pos = p
+ *             ends[1] = -1             # <<<<<<<<<<<<<<
+ *             ends[2] = -1
+ *             ends[3] = -1
+*/
+          (__pyx_v_ends[1]) = -1;
+
+          /* "pipelines/privacy/_methods.pyx":204
+ *             pos = p
+ *             ends[1] = -1
+ *             ends[2] = -1             # <<<<<<<<<<<<<<
+ *             ends[3] = -1
+ *             for g in range(1, 4):
+*/
+          (__pyx_v_ends[2]) = -1;
+
+          /* "pipelines/privacy/_methods.pyx":205
+ *             ends[1] = -1
+ *             ends[2] = -1
+ *             ends[3] = -1             # <<<<<<<<<<<<<<
+ *             for g in range(1, 4):
+ *                 hit = False
+*/
+          (__pyx_v_ends[3]) = -1;
+
+          /* "pipelines/privacy/_methods.pyx":206
+ *             ends[2] = -1
+ *             ends[3] = -1
+ *             for g in range(1, 4):             # <<<<<<<<<<<<<<
+ *                 hit = False
+ *                 k = pos
+*/
+          for (__pyx_t_20 = 1; __pyx_t_20 < 4; __pyx_t_20+=1) {
+            __pyx_v_g = __pyx_t_20;
+
+            /* "pipelines/privacy/_methods.pyx":207
+ *             ends[3] = -1
+ *             for g in range(1, 4):
+ *                 hit = False             # <<<<<<<<<<<<<<
+ *                 k = pos
+ *                 while not hit:
+*/
+            __pyx_v_hit = 0;
+
+            /* "pipelines/privacy/_methods.pyx":208
+ *             for g in range(1, 4):
+ *                 hit = False
+ *                 k = pos             # <<<<<<<<<<<<<<
+ *                 while not hit:
+ *                     while ncp < k + mw and j < z:  # decode enough for a marker starting at k
+*/
+            __pyx_v_k = __pyx_v_pos;
+
+            /* "pipelines/privacy/_methods.pyx":209
+ *                 hit = False
+ *                 k = pos
+ *                 while not hit:             # <<<<<<<<<<<<<<
+ *                     while ncp < k + mw and j < z:  # decode enough for a marker starting at k
+ *                         q = _cp_len(data[j])
+*/
+            while (1) {
+              __pyx_t_6 = (!__pyx_v_hit);
+
+
+              if (!__pyx_t_6) break;
+
+              /* "pipelines/privacy/_methods.pyx":210
+ *                 k = pos
+ *                 while not hit:
+ *                     while ncp < k + mw and j < z:  # decode enough for a marker starting at k             # <<<<<<<<<<<<<<
+ *                         q = _cp_len(data[j])
+ *                         starts[ncp] = j
+*/
+              while (1) {
+                __pyx_t_21 = (__pyx_v_ncp < (__pyx_v_k + __pyx_v_mw));
+
+                if (__pyx_t_21) {
+
+                } else {
+
+                  __pyx_t_6 = __pyx_t_21;
+
+                  goto __pyx_L22_bool_binop_done;
+                }
+                __pyx_t_21 = (__pyx_v_j < __pyx_v_z);
+
+
+                __pyx_t_6 = __pyx_t_21;
+
+                __pyx_L22_bool_binop_done:;
+
+                if (!__pyx_t_6) break;
+
+                /* "pipelines/privacy/_methods.pyx":211
+ *                 while not hit:
+ *                     while ncp < k + mw and j < z:  # decode enough for a marker starting at k
+ *                         q = _cp_len(data[j])             # <<<<<<<<<<<<<<
+ *                         starts[ncp] = j
+ *                         cps[ncp] = _cp(dp, j, q)
+*/
+                __pyx_t_5 = __pyx_v_j;
+                __pyx_v_q = __pyx_f_9pipelines_7privacy_8_methods__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
+
+                /* "pipelines/privacy/_methods.pyx":212
+ *                     while ncp < k + mw and j < z:  # decode enough for a marker starting at k
+ *                         q = _cp_len(data[j])
+ *                         starts[ncp] = j             # <<<<<<<<<<<<<<
+ *                         cps[ncp] = _cp(dp, j, q)
+ *                         ncp += 1
+*/
+                __pyx_t_5 = __pyx_v_ncp;
+                *((int64_t *) ( /* dim=0 */ (__pyx_v_starts.data + __pyx_t_5 * __pyx_v_starts.strides[0]) )) = __pyx_v_j;
+
+                /* "pipelines/privacy/_methods.pyx":213
+ *                         q = _cp_len(data[j])
+ *                         starts[ncp] = j
+ *                         cps[ncp] = _cp(dp, j, q)             # <<<<<<<<<<<<<<
+ *                         ncp += 1
+ *                         j += q
+*/
+                __pyx_t_5 = __pyx_v_ncp;
+                *((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_5 * __pyx_v_cps.strides[0]) )) = __pyx_f_9pipelines_7privacy_8_methods__cp(__pyx_v_dp, __pyx_v_j, __pyx_v_q);
+
+                /* "pipelines/privacy/_methods.pyx":214
+ *                         starts[ncp] = j
+ *                         cps[ncp] = _cp(dp, j, q)
+ *                         ncp += 1             # <<<<<<<<<<<<<<
+ *                         j += q
+ *                     if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)
+*/
+                __pyx_v_ncp = (__pyx_v_ncp + 1);
+
+                /* "pipelines/privacy/_methods.pyx":215
+ *                         cps[ncp] = _cp(dp, j, q)
+ *                         ncp += 1
+ *                         j += q             # <<<<<<<<<<<<<<
+ *                     if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)
+ *                         break
+*/
+                __pyx_v_j = (__pyx_v_j + __pyx_v_q);
+              }
+
+              /* "pipelines/privacy/_methods.pyx":216
+ *                         ncp += 1
+ *                         j += q
+ *                     if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)             # <<<<<<<<<<<<<<
+ *                         break
+ *                     if cps[k] >= 0x10000 or not (first[cps[k]] >> g) & 1:  # no marker of this level starts here
+*/
+              __pyx_t_21 = (__pyx_v_k >= __pyx_v_ncp);
+
+              if (!__pyx_t_21) {
+
+              } else {
+
+                __pyx_t_6 = __pyx_t_21;
+
+                goto __pyx_L25_bool_binop_done;
+              }
+              __pyx_t_5 = __pyx_v_k;
+              __pyx_t_21 = ((*((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_5 * __pyx_v_cps.strides[0]) ))) == 10);
+
+
+              __pyx_t_6 = __pyx_t_21;
+
+              __pyx_L25_bool_binop_done:;
+              if (__pyx_t_6) {
+
+
+                /* "pipelines/privacy/_methods.pyx":217
+ *                         j += q
+ *                     if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)
+ *                         break             # <<<<<<<<<<<<<<
+ *                     if cps[k] >= 0x10000 or not (first[cps[k]] >> g) & 1:  # no marker of this level starts here
+ *                         k += 1
+*/
+                goto __pyx_L19_break;
+
+                /* "pipelines/privacy/_methods.pyx":216
+ *                         ncp += 1
+ *                         j += q
+ *                     if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)             # <<<<<<<<<<<<<<
+ *                         break
+ *                     if cps[k] >= 0x10000 or not (first[cps[k]] >> g) & 1:  # no marker of this level starts here
+*/
+              }
+
+              /* "pipelines/privacy/_methods.pyx":218
+ *                     if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)
+ *                         break
+ *                     if cps[k] >= 0x10000 or not (first[cps[k]] >> g) & 1:  # no marker of this level starts here             # <<<<<<<<<<<<<<
+ *                         k += 1
+ *                         continue
+*/
+              __pyx_t_5 = __pyx_v_k;
+              __pyx_t_21 = ((*((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_5 * __pyx_v_cps.strides[0]) ))) >= 0x10000);
+
+              if (!__pyx_t_21) {
+
+              } else {
+
+                __pyx_t_6 = __pyx_t_21;
+
+                goto __pyx_L28_bool_binop_done;
+              }
+              __pyx_t_5 = __pyx_v_k;
+              __pyx_t_4 = (*((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_5 * __pyx_v_cps.strides[0]) )));
+              __pyx_t_21 = (!((((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_first.data + __pyx_t_4 * __pyx_v_first.strides[0]) ))) >> __pyx_v_g) & 1) != 0));
+
+
+              __pyx_t_6 = __pyx_t_21;
+
+              __pyx_L28_bool_binop_done:;
+              if (__pyx_t_6) {
+
+
+                /* "pipelines/privacy/_methods.pyx":219
+ *                         break
+ *                     if cps[k] >= 0x10000 or not (first[cps[k]] >> g) & 1:  # no marker of this level starts here
+ *                         k += 1             # <<<<<<<<<<<<<<
+ *                         continue
+ *                     for mk in range(nm):
+*/
+                __pyx_v_k = (__pyx_v_k + 1);
+
+                /* "pipelines/privacy/_methods.pyx":220
+ *                     if cps[k] >= 0x10000 or not (first[cps[k]] >> g) & 1:  # no marker of this level starts here
+ *                         k += 1
+ *                         continue             # <<<<<<<<<<<<<<
+ *                     for mk in range(nm):
+ *                         if marker_level[mk] != g:
+*/
+                goto __pyx_L18_continue;
+
+                /* "pipelines/privacy/_methods.pyx":218
+ *                     if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)
+ *                         break
+ *                     if cps[k] >= 0x10000 or not (first[cps[k]] >> g) & 1:  # no marker of this level starts here             # <<<<<<<<<<<<<<
+ *                         k += 1
+ *                         continue
+*/
+              }
+
+              /* "pipelines/privacy/_methods.pyx":221
+ *                         k += 1
+ *                         continue
+ *                     for mk in range(nm):             # <<<<<<<<<<<<<<
+ *                         if marker_level[mk] != g:
+ *                             continue
+*/
+
+              __pyx_t_22 = __pyx_v_nm;
+              __pyx_t_23 = __pyx_t_22;
+
+              for (__pyx_t_24 = 0; __pyx_t_24 < __pyx_t_23; __pyx_t_24+=1) {
+                __pyx_v_mk = __pyx_t_24;
+
+                /* "pipelines/privacy/_methods.pyx":222
+ *                         continue
+ *                     for mk in range(nm):
+ *                         if marker_level[mk] != g:             # <<<<<<<<<<<<<<
+ *                             continue
+ *                         stop = 0
+*/
+                __pyx_t_5 = __pyx_v_mk;
+                __pyx_t_6 = ((*((int32_t const  *) ( /* dim=0 */ (__pyx_v_marker_level.data + __pyx_t_5 * __pyx_v_marker_level.strides[0]) ))) != __pyx_v_g);
+
+                if (__pyx_t_6) {
+
+
+                  /* "pipelines/privacy/_methods.pyx":223
+ *                     for mk in range(nm):
+ *                         if marker_level[mk] != g:
+ *                             continue             # <<<<<<<<<<<<<<
+ *                         stop = 0
+ *                         while stop < mw and markers[mk, stop] != 0:
+*/
+                  goto __pyx_L30_continue;
+
+                  /* "pipelines/privacy/_methods.pyx":222
+ *                         continue
+ *                     for mk in range(nm):
+ *                         if marker_level[mk] != g:             # <<<<<<<<<<<<<<
+ *                             continue
+ *                         stop = 0
+*/
+                }
+
+                /* "pipelines/privacy/_methods.pyx":224
+ *                         if marker_level[mk] != g:
+ *                             continue
+ *                         stop = 0             # <<<<<<<<<<<<<<
+ *                         while stop < mw and markers[mk, stop] != 0:
+ *                             if k + stop >= ncp or cps[k + stop] != markers[mk, stop]:
+*/
+                __pyx_v_stop = 0;
+
+                /* "pipelines/privacy/_methods.pyx":225
+ *                             continue
+ *                         stop = 0
+ *                         while stop < mw and markers[mk, stop] != 0:             # <<<<<<<<<<<<<<
+ *                             if k + stop >= ncp or cps[k + stop] != markers[mk, stop]:
+ *                                 break
+*/
+                while (1) {
+                  __pyx_t_21 = (__pyx_v_stop < __pyx_v_mw);
+
+                  if (__pyx_t_21) {
+
+                  } else {
+
+                    __pyx_t_6 = __pyx_t_21;
+
+                    goto __pyx_L35_bool_binop_done;
+                  }
+                  __pyx_t_5 = __pyx_v_mk;
+                  __pyx_t_4 = __pyx_v_stop;
+                  __pyx_t_21 = ((*((int32_t const  *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_markers.data + __pyx_t_5 * __pyx_v_markers.strides[0]) ) + __pyx_t_4 * __pyx_v_markers.strides[1]) ))) != 0);
+
+
+                  __pyx_t_6 = __pyx_t_21;
+
+                  __pyx_L35_bool_binop_done:;
+
+                  if (!__pyx_t_6) break;
+
+                  /* "pipelines/privacy/_methods.pyx":226
+ *                         stop = 0
+ *                         while stop < mw and markers[mk, stop] != 0:
+ *                             if k + stop >= ncp or cps[k + stop] != markers[mk, stop]:             # <<<<<<<<<<<<<<
+ *                                 break
+ *                             stop += 1
+*/
+                  __pyx_t_21 = ((__pyx_v_k + __pyx_v_stop) >= __pyx_v_ncp);
+
+                  if (!__pyx_t_21) {
+
+                  } else {
+
+                    __pyx_t_6 = __pyx_t_21;
+
+                    goto __pyx_L38_bool_binop_done;
+                  }
+                  __pyx_t_4 = (__pyx_v_k + __pyx_v_stop);
+                  __pyx_t_5 = __pyx_v_mk;
+                  __pyx_t_25 = __pyx_v_stop;
+                  __pyx_t_21 = ((*((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_4 * __pyx_v_cps.strides[0]) ))) != (*((int32_t const  *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_markers.data + __pyx_t_5 * __pyx_v_markers.strides[0]) ) + __pyx_t_25 * __pyx_v_markers.strides[1]) ))));
+
+
+                  __pyx_t_6 = __pyx_t_21;
+
+                  __pyx_L38_bool_binop_done:;
+                  if (__pyx_t_6) {
+
+
+                    /* "pipelines/privacy/_methods.pyx":227
+ *                         while stop < mw and markers[mk, stop] != 0:
+ *                             if k + stop >= ncp or cps[k + stop] != markers[mk, stop]:
+ *                                 break             # <<<<<<<<<<<<<<
+ *                             stop += 1
+ *                         if stop == mw or markers[mk, stop] == 0:
+*/
+                    goto __pyx_L34_break;
+
+                    /* "pipelines/privacy/_methods.pyx":226
+ *                         stop = 0
+ *                         while stop < mw and markers[mk, stop] != 0:
+ *                             if k + stop >= ncp or cps[k + stop] != markers[mk, stop]:             # <<<<<<<<<<<<<<
+ *                                 break
+ *                             stop += 1
+*/
+                  }
+
+                  /* "pipelines/privacy/_methods.pyx":228
+ *                             if k + stop >= ncp or cps[k + stop] != markers[mk, stop]:
+ *                                 break
+ *                             stop += 1             # <<<<<<<<<<<<<<
+ *                         if stop == mw or markers[mk, stop] == 0:
+ *                             ends[g] = k + stop
+*/
+                  __pyx_v_stop = (__pyx_v_stop + 1);
+                }
+                __pyx_L34_break:;
+
+                /* "pipelines/privacy/_methods.pyx":229
+ *                                 break
+ *                             stop += 1
+ *                         if stop == mw or markers[mk, stop] == 0:             # <<<<<<<<<<<<<<
+ *                             ends[g] = k + stop
+ *                             hit = True
+*/
+                __pyx_t_21 = (__pyx_v_stop == __pyx_v_mw);
+
+                if (!__pyx_t_21) {
+
+                } else {
+
+                  __pyx_t_6 = __pyx_t_21;
+
+                  goto __pyx_L41_bool_binop_done;
+                }
+                __pyx_t_25 = __pyx_v_mk;
+                __pyx_t_5 = __pyx_v_stop;
+                __pyx_t_21 = ((*((int32_t const  *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_markers.data + __pyx_t_25 * __pyx_v_markers.strides[0]) ) + __pyx_t_5 * __pyx_v_markers.strides[1]) ))) == 0);
+
+
+                __pyx_t_6 = __pyx_t_21;
+
+                __pyx_L41_bool_binop_done:;
+                if (__pyx_t_6) {
+
+
+                  /* "pipelines/privacy/_methods.pyx":230
+ *                             stop += 1
+ *                         if stop == mw or markers[mk, stop] == 0:
+ *                             ends[g] = k + stop             # <<<<<<<<<<<<<<
+ *                             hit = True
+ *                             break
+*/
+                  (__pyx_v_ends[__pyx_v_g]) = (__pyx_v_k + __pyx_v_stop);
+
+                  /* "pipelines/privacy/_methods.pyx":231
+ *                         if stop == mw or markers[mk, stop] == 0:
+ *                             ends[g] = k + stop
+ *                             hit = True             # <<<<<<<<<<<<<<
+ *                             break
+ *                     k += 1
+*/
+                  __pyx_v_hit = 1;
+
+                  /* "pipelines/privacy/_methods.pyx":232
+ *                             ends[g] = k + stop
+ *                             hit = True
+ *                             break             # <<<<<<<<<<<<<<
+ *                     k += 1
+ *                 if hit:
+*/
+                  goto __pyx_L31_break;
+
+                  /* "pipelines/privacy/_methods.pyx":229
+ *                                 break
+ *                             stop += 1
+ *                         if stop == mw or markers[mk, stop] == 0:             # <<<<<<<<<<<<<<
+ *                             ends[g] = k + stop
+ *                             hit = True
+*/
+                }
+                __pyx_L30_continue:;
+              }
+              __pyx_L31_break:;
+
+
+              /* "pipelines/privacy/_methods.pyx":233
+ *                             hit = True
+ *                             break
+ *                     k += 1             # <<<<<<<<<<<<<<
+ *                 if hit:
+ *                     pos = ends[g]
+*/
+              __pyx_v_k = (__pyx_v_k + 1);
+              __pyx_L18_continue:;
+            }
+            __pyx_L19_break:;
+
+            /* "pipelines/privacy/_methods.pyx":234
+ *                             break
+ *                     k += 1
+ *                 if hit:             # <<<<<<<<<<<<<<
+ *                     pos = ends[g]
+ *             if level == 0:
+*/
+            if (__pyx_v_hit) {
+
+              /* "pipelines/privacy/_methods.pyx":235
+ *                     k += 1
+ *                 if hit:
+ *                     pos = ends[g]             # <<<<<<<<<<<<<<
+ *             if level == 0:
+ *                 e1 = ends[1] if ends[1] >= 0 else ends[2]
+*/
+              __pyx_v_pos = (__pyx_v_ends[__pyx_v_g]);
+
+              /* "pipelines/privacy/_methods.pyx":234
+ *                             break
+ *                     k += 1
+ *                 if hit:             # <<<<<<<<<<<<<<
+ *                     pos = ends[g]
+ *             if level == 0:
+*/
+            }
+          }
+
+          /* "pipelines/privacy/_methods.pyx":236
+ *                 if hit:
+ *                     pos = ends[g]
+ *             if level == 0:             # <<<<<<<<<<<<<<
+ *                 e1 = ends[1] if ends[1] >= 0 else ends[2]
+ *             else:
+*/
+          __pyx_t_6 = (__pyx_v_level == 0);
+
+          if (__pyx_t_6) {
+
+
+            /* "pipelines/privacy/_methods.pyx":237
+ *                     pos = ends[g]
+ *             if level == 0:
+ *                 e1 = ends[1] if ends[1] >= 0 else ends[2]             # <<<<<<<<<<<<<<
+ *             else:
+ *                 e1 = ends[level]
+*/
+            __pyx_t_6 = ((__pyx_v_ends[1]) >= 0);
+
+            if (__pyx_t_6) {
+
+              __pyx_t_20 = (__pyx_v_ends[1]);
+            } else {
+
+              __pyx_t_20 = (__pyx_v_ends[2]);
+            }
+
+            __pyx_v_e1 = __pyx_t_20;
+
+            /* "pipelines/privacy/_methods.pyx":236
+ *                 if hit:
+ *                     pos = ends[g]
+ *             if level == 0:             # <<<<<<<<<<<<<<
+ *                 e1 = ends[1] if ends[1] >= 0 else ends[2]
+ *             else:
+*/
+            goto __pyx_L44;
+          }
+
+          /* "pipelines/privacy/_methods.pyx":239
+ *                 e1 = ends[1] if ends[1] >= 0 else ends[2]
+ *             else:
+ *                 e1 = ends[level]             # <<<<<<<<<<<<<<
+ *             if e1 >= 0:
+ *                 found[i] = 1
+*/
+          /*else*/ {
+            __pyx_v_e1 = (__pyx_v_ends[__pyx_v_level]);
+          }
+          __pyx_L44:;
+
+          /* "pipelines/privacy/_methods.pyx":240
+ *             else:
+ *                 e1 = ends[level]
+ *             if e1 >= 0:             # <<<<<<<<<<<<<<
+ *                 found[i] = 1
+ *                 if e1 >= ncp:
+*/
+          __pyx_t_6 = (__pyx_v_e1 >= 0);
+
+          if (__pyx_t_6) {
+
+
+            /* "pipelines/privacy/_methods.pyx":241
+ *                 e1 = ends[level]
+ *             if e1 >= 0:
+ *                 found[i] = 1             # <<<<<<<<<<<<<<
+ *                 if e1 >= ncp:
+ *                     starts[e1] = j if e1 == ncp else z
+*/
+            __pyx_t_5 = __pyx_v_i;
+            *((uint8_t *) ( /* dim=0 */ (__pyx_v_found.data + __pyx_t_5 * __pyx_v_found.strides[0]) )) = 1;
+
+            /* "pipelines/privacy/_methods.pyx":242
+ *             if e1 >= 0:
+ *                 found[i] = 1
+ *                 if e1 >= ncp:             # <<<<<<<<<<<<<<
+ *                     starts[e1] = j if e1 == ncp else z
+ *                 end_byte = starts[e1]
+*/
+            __pyx_t_6 = (__pyx_v_e1 >= __pyx_v_ncp);
+
+            if (__pyx_t_6) {
+
+
+              /* "pipelines/privacy/_methods.pyx":243
+ *                 found[i] = 1
+ *                 if e1 >= ncp:
+ *                     starts[e1] = j if e1 == ncp else z             # <<<<<<<<<<<<<<
+ *                 end_byte = starts[e1]
+ *                 for j in range(starts[p], end_byte):
+*/
+              __pyx_t_6 = (__pyx_v_e1 == __pyx_v_ncp);
+
+              if (__pyx_t_6) {
+
+                __pyx_t_18 = __pyx_v_j;
+              } else {
+
+                __pyx_t_18 = __pyx_v_z;
+              }
+
+              __pyx_t_5 = __pyx_v_e1;
+              *((int64_t *) ( /* dim=0 */ (__pyx_v_starts.data + __pyx_t_5 * __pyx_v_starts.strides[0]) )) = __pyx_t_18;
+
+
+              /* "pipelines/privacy/_methods.pyx":242
+ *             if e1 >= 0:
+ *                 found[i] = 1
+ *                 if e1 >= ncp:             # <<<<<<<<<<<<<<
+ *                     starts[e1] = j if e1 == ncp else z
+ *                 end_byte = starts[e1]
+*/
+            }
+
+            /* "pipelines/privacy/_methods.pyx":244
+ *                 if e1 >= ncp:
+ *                     starts[e1] = j if e1 == ncp else z
+ *                 end_byte = starts[e1]             # <<<<<<<<<<<<<<
+ *                 for j in range(starts[p], end_byte):
+ *                     out[w] = data[j]
+*/
+            __pyx_t_5 = __pyx_v_e1;
+            __pyx_v_end_byte = (*((int64_t *) ( /* dim=0 */ (__pyx_v_starts.data + __pyx_t_5 * __pyx_v_starts.strides[0]) )));
+
+            /* "pipelines/privacy/_methods.pyx":245
+ *                     starts[e1] = j if e1 == ncp else z
+ *                 end_byte = starts[e1]
+ *                 for j in range(starts[p], end_byte):             # <<<<<<<<<<<<<<
+ *                     out[w] = data[j]
+ *                     w += 1
+*/
+
+            __pyx_t_18 = __pyx_v_end_byte;
+            __pyx_t_5 = __pyx_v_p;
+            __pyx_t_17 = __pyx_t_18;
+
+            for (__pyx_t_26 = (*((int64_t *) ( /* dim=0 */ (__pyx_v_starts.data + __pyx_t_5 * __pyx_v_starts.strides[0]) ))); __pyx_t_26 < __pyx_t_17; __pyx_t_26+=1) {
+              __pyx_v_j = __pyx_t_26;
+
+              /* "pipelines/privacy/_methods.pyx":246
+ *                 end_byte = starts[e1]
+ *                 for j in range(starts[p], end_byte):
+ *                     out[w] = data[j]             # <<<<<<<<<<<<<<
+ *                     w += 1
+ *             out_off[i + 1] = w
+*/
+              __pyx_t_25 = __pyx_v_j;
+              __pyx_t_4 = __pyx_v_w;
+              *((uint8_t *) ( /* dim=0 */ (__pyx_v_out.data + __pyx_t_4 * __pyx_v_out.strides[0]) )) = (*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_25 * __pyx_v_data.strides[0]) )));
+
+              /* "pipelines/privacy/_methods.pyx":247
+ *                 for j in range(starts[p], end_byte):
+ *                     out[w] = data[j]
+ *                     w += 1             # <<<<<<<<<<<<<<
+ *             out_off[i + 1] = w
+ *     return out_off_arr, out_arr[:w], found_arr
+*/
+              __pyx_v_w = (__pyx_v_w + 1);
+            }
+
+
+            /* "pipelines/privacy/_methods.pyx":240
+ *             else:
+ *                 e1 = ends[level]
+ *             if e1 >= 0:             # <<<<<<<<<<<<<<
+ *                 found[i] = 1
+ *                 if e1 >= ncp:
+*/
+          }
+
+          /* "pipelines/privacy/_methods.pyx":248
+ *                     out[w] = data[j]
+ *                     w += 1
+ *             out_off[i + 1] = w             # <<<<<<<<<<<<<<
+ *     return out_off_arr, out_arr[:w], found_arr
+*/
+          __pyx_t_5 = (__pyx_v_i + 1);
+          *((int64_t *) ( /* dim=0 */ (__pyx_v_out_off.data + __pyx_t_5 * __pyx_v_out_off.strides[0]) )) = __pyx_v_w;
+        }
+
+      }
+
+      /* "pipelines/privacy/_methods.pyx":181
+ *     cdef int ends[4]
+ *     cdef const uint8_t* dp = &data[0]
+ *     with nogil:             # <<<<<<<<<<<<<<
+ *         for i in range(n):
+ *             a = offsets[i]
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          PyEval_RestoreThread(_save);
+          goto __pyx_L8;
+        }
+        __pyx_L8:;
+      }
+  }
+
+  /* "pipelines/privacy/_methods.pyx":249
+ *                     w += 1
+ *             out_off[i + 1] = w
+ *     return out_off_arr, out_arr[:w], found_arr             # <<<<<<<<<<<<<<
+*/
+  __pyx_t_7 = __Pyx_PyObject_GetSlice(__pyx_v_out_arr, 0, __pyx_v_w, NULL, NULL, NULL, 0, 1, 0); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 249, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_7);
+  __pyx_t_8 = PyTuple_New(3); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 249, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __Pyx_INCREF(__pyx_v_out_off_arr);
+  __Pyx_GIVEREF(__pyx_v_out_off_arr);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 0, __pyx_v_out_off_arr) != (0)) __PYX_ERR(0, 249, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_7);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 1, __pyx_t_7) != (0)) __PYX_ERR(0, 249, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_found_arr);
+  __Pyx_GIVEREF(__pyx_v_found_arr);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 2, __pyx_v_found_arr) != (0)) __PYX_ERR(0, 249, __pyx_L1_error);
+  __pyx_t_7 = 0;
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_8;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_8 = 0;
+  goto __pyx_L0;
+
+  /* "pipelines/privacy/_methods.pyx":154
+ * 
+ * 
+ * def address_prefixes(const int64_t[:] offsets, const uint8_t[:] data, const int32_t[:, :] markers,             # <<<<<<<<<<<<<<
+ *                      const int32_t[:] marker_level, const uint8_t[:] first, int level):
+ *     """``methods.ADDRESS_LEVELS_RE`` cut: per stripped address, the groups of the three levels are
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_7);
+  __Pyx_XDECREF(__pyx_t_8);
+  __Pyx_XDECREF(__pyx_t_9);
+  __Pyx_XDECREF(__pyx_t_10);
+  __Pyx_XDECREF(__pyx_t_11);
+  __Pyx_XDECREF(__pyx_t_12);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_14, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_15, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_19, 1);
+  __Pyx_AddTraceback("pipelines.privacy._methods.address_prefixes", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+  __Pyx_XDECREF(__pyx_v_cps_arr);
+  __Pyx_XDECREF(__pyx_v_starts_arr);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_cps, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_starts, 1);
+  __Pyx_XDECREF(__pyx_v_out_off_arr);
+  __Pyx_XDECREF(__pyx_v_out_arr);
+  __Pyx_XDECREF(__pyx_v_found_arr);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_out_off, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_out, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_found, 1);
+
+
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
@@ -22467,7 +24239,7 @@ __Pyx_RefNannySetupContext("PyInit__methods", 0);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /* "pipelines/privacy/_methods.pyx":11
- * from libc.stdint cimport int64_t, uint8_t
+ * from libc.stdint cimport int32_t, int64_t, uint8_t
  * 
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
@@ -22494,19 +24266,34 @@ __Pyx_RefNannySetupContext("PyInit__methods", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_mask_cells, __pyx_t_4) < (0)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":101
+  /* "pipelines/privacy/_methods.pyx":102
  * 
  * 
  * def card_surrogates(const int64_t[:] offsets, const uint8_t[:] data, uint8_t[:, :] digits, int keep_bin):             # <<<<<<<<<<<<<<
  *     """Bank-card surrogates: the length of the original clipped to 16..19 (16 when empty), its first
  *     ``keep_bin`` digits when it is 1319 digits (else the BIN 622202), the random ``digits`` (n, 19),
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_9pipelines_7privacy_8_methods_3card_surrogates, 0, __pyx_mstate_global->__pyx_n_u_card_surrogates, NULL, __pyx_mstate_global->__pyx_n_u_pipelines_privacy__methods, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_9pipelines_7privacy_8_methods_3card_surrogates, 0, __pyx_mstate_global->__pyx_n_u_card_surrogates, NULL, __pyx_mstate_global->__pyx_n_u_pipelines_privacy__methods, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_card_surrogates, __pyx_t_4) < (0)) __PYX_ERR(0, 101, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_card_surrogates, __pyx_t_4) < (0)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+  /* "pipelines/privacy/_methods.pyx":154
+ * 
+ * 
+ * def address_prefixes(const int64_t[:] offsets, const uint8_t[:] data, const int32_t[:, :] markers,             # <<<<<<<<<<<<<<
+ *                      const int32_t[:] marker_level, const uint8_t[:] first, int level):
+ *     """``methods.ADDRESS_LEVELS_RE`` cut: per stripped address, the groups of the three levels are
+*/
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_9pipelines_7privacy_8_methods_5address_prefixes, 0, __pyx_mstate_global->__pyx_n_u_address_prefixes, NULL, __pyx_mstate_global->__pyx_n_u_pipelines_privacy__methods, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 154, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_address_prefixes, __pyx_t_4) < (0)) __PYX_ERR(0, 154, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /* "pipelines/privacy/_methods.pyx":1
@@ -22697,38 +24484,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{179},{8},{15},{7},{6},{2},{9},{50},{30},{30},{37},{5},{3},{8},{8},{15},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{13},{1},{3},{10},{15},{18},{4},{1},{15},{4},{4},{18},{5},{2},{1},{4},{6},{5},{15},{6},{9},{5},{5},{6},{7},{1},{2},{5},{5},{5},{8},{1},{1},{2},{8},{10},{9},{2},{2},{2},{10},{7},{4},{1},{4},{5},{4},{2},{5},{3},{7},{3},{7},{7},{11},{4},{26},{3},{8},{1},{10},{5},{4},{5},{4},{4},{6},{5},{5},{6},{6},{6},{1},{1},{1},{5}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{467},{559}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{179},{8},{15},{7},{6},{2},{9},{50},{30},{30},{37},{5},{3},{8},{8},{15},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{13},{1},{3},{16},{10},{15},{18},{4},{5},{1},{15},{4},{4},{18},{5},{2},{3},{7},{1},{4},{6},{2},{5},{15},{2},{2},{2},{6},{8},{4},{9},{5},{5},{5},{6},{7},{5},{9},{1},{3},{1},{2},{5},{5},{5},{5},{8},{1},{1},{2},{8},{10},{9},{2},{2},{5},{2},{12},{7},{10},{6},{7},{2},{4},{2},{1},{4},{5},{3},{4},{2},{2},{5},{3},{7},{3},{7},{7},{11},{1},{4},{26},{3},{3},{1},{8},{1},{10},{5},{4},{5},{6},{10},{4},{4},{6},{5},{5},{6},{6},{6},{4},{1},{1},{1},{5}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{467},{570},{923}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1394 bytes) */
-static const char cstring[] = "x\332\215T\317s\0237\024&i\022R\352)8q \241\323\216\034\240\351\001L\235d\200\351P:\211\t39\224\222\037\300\014=\354h\265\262#\274\226\326\222\326\330\364\302\321G\035u\334\343\036s\3141\307\034s\334c\376\004\376\204>\255\355$\320\3206\023\357\276\225\236>}\357\373\236\204\260F?w\221\360\337R\242\237T~A\217\177\247-!{\257\030}\207D\035=&\202k\326\210E\254\020\346\001\n\230t\211\237\0173>\232PZ\262\200\006\347\222\221\220\377:\377\351\330i\346\223\337j\230s\241\021V\21258\322\002I\212\203{\202\207=\324\312Iv\200\344&\357\340\220\005\250%\002z\027\321n\004k\001j\211,\271}\227\352Bj\211\371\322]\324\000\250Q\262\332\303\021\205\255\020\3562\205\236\013M\221\336\003%j=\275\0478\202\261\200\206\314\247\022k\n\2739~\200*]\022G/6^\334[}\264\232\263\225\324\351\246\220\212}\022\002Q\252\234h~\314B\r\350\272\027QUA\233u\324\0231\342\024xA\025\021\344\235_\240\367(G\212j\027\240\245\274f\254\231\340\036,g\274\2614\224\211u\250[\375\014\207\212Vp\020x\220G\211\010C7\047\270\252`\237\004La?\244\224\273g\20305\210\002.\240\240:\216C\215<O\322 &\324\363P\020\347\210\\\360{P`\207\341\020f\t\343L{^\304\"P\200Su?\202)Lz\367\275\026\005q\002U\211z\3358\207u\213q\030\n\002*!,%\356\241\000k\\\271`v \270Sl\340\265\252\254\355\32467\3277\237o\204!\213\024S;\264\035SN\250k\274\312Y\017z\336\213^\027~O\301\000\3579\355\352mZ\367\274\241HP\004\020v2\236\005\r\252\231\246-7\020\2705\360W\2179qo\230R\243U\254\025Ag\270\250\205\031\317\337\"\210\303|\216\343\326\340\355\266\007)\200\000\331\243\244\251\342\326\340k\210\342Bg\361 \212y\304H\023\0206\370(\257\243\235\020\016\243\035\343p\004;\322\3774\"y\327\235\033\240]\367\001-qJE\235\243~\032\237\255\323T\271Z\230\362\210\220\"\206\336\243\030\332\001\344\007\021\032L\253\221\021\236\037\327\353\320\326\252\307\t\023\225\323l\345cE\t\3012\360T,\245h@\256\"{X\222\020Lq\215\340\201Jp\222\010\3651i\022\021sM\242\300\331=\330 pB\344\017\307bp\235\300J8\224\024\344\310\017\022\005\\Y\017qC\301\241la=<\232\214\005p\346i\227q\375`\325Y\247\006\217""\367\364m\263\3517)\215<\237\361\374]gR\351<\002\253u\263\336\014C\336\302\252\351\021\032\206\n\356\004w!\270\213\200;\335\270\343\017\267I\213G@!\352\001)Q\257;\365\240f\370\367\240e\335\013\006\207/7\022Ay\247\315_\0316\177e\324\374\221\210$m0\005\227\001\234]=<Tyw;\306\340\213\004sh\244\264\200\237\214\211\326\320\250a\014\305=\202\006\001\3548\002\321(\\C1U\357\272\357\337S)\324\037\037\306>N_\232\\\260\227m\047\331JH:\223VO&\276\263\325\217S\227&\247?t\372[}bfM\315({\313ne\0233f\321<\263e\273l\267\255J~L\307\323r6\361m\3377S\206\346\203:YM:\351v\332\316&~\2608\233\270i\313\331\327W\262\351B\177\303\314\031l\332Y\341\232\271l\332vl\024\214\333E\273\226\025\212\346\272\221v\306V\263\302\202\235\2655\307\047+\\\355\267\263k%\263a\347,\266\355\254t\303\3040\245\222\333\tN$\220}\260_\314\346\357@\346\374\202KV@o-\2736g\266\262b\311\254\033<\210a\346/{\3332XR\374\004\016\330\331\025K\201s\033JYLk\251\334/\236\\\224\261\002\033\266O\200r\316{\322\274\314\307\375d\314\341=\313?\260\013ky\021\313v\047\031O\026\223Z\002\020\013\266\350\210\017\212\233\377\036d\034\220\2321e\263b\010\014?Hf\223\365\304\007\n\267S\177\377\334\016\325\354\332\254\251B!\276\235\264\257\222*\000*\240\231\313U\314\ngs`\3157\375_\301E\231\024\301\322+\237Y\232M\224\314S;\225\2274\261\230\200g\323\375\311\376K P\315\246g\314\222-\202\t\353\226$3\311\303\264\234\256\246j\377\247\203;\007\362\360\306\321\330\177\230\376\020\274\250\247\353)>g8\240\217\375\037\327O\n\016zh\323k\273fw\223\"\220\203\232W\241\341rM\241\206\235t,+\315\235\2126\\P\312+\007\371o\030m\253\320\0242\271\016\342\224\007z\377\003b\n\204\035\337/\347@%\350\221B\376\310\355\274\230\203C\001\225o\002\366H\356\253\375\216\331\261_\201\016C\013\007\224\206=\361E\244Y\263l\266\363\0034\222\357V\272\273?\273_\333\227\007s\007\301a\371p\345\220\034\315\036\325\216\364\361\316\356\361\356\353\343\327o\216\337\374\231\225\346\3011\n\246\257e\363p\"\301\037?\231J\002\360g9?`\256\320\223/\047U\207J\234\021\275\270]\376\006\346\204\272]";
-    PyObject *data = __Pyx_DecompressString(cstring, 1394, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1934 bytes) */
+static const char cstring[] = "x\332\225UKW\334F\032\r\0300I\310\204\346ac\007\047j f\026qg\032\010\344\314\361$\207\227}X\214c\036\266\317\311,tJRu\243\264ZR\253JM\267g\223e/\265\254\245\226Zj\331\313^\262\364RK~B~\302\334*\251\241\235\301\223\t\007\244R=\276\272\337\275\367\373\320\010\327\376\326\321<\343\027j\362\037*\177\327\236\376\2236\275\240\373\332\246\027\232W\323\236\232\236\313\355z\350\205L#\256\245Yv 7\376~\332v\207\013\214\007\266E\255\221\315\232\027\374\317\365\367\347\256w\376\360\343>q]\217k\2041\273\356j\334\323\002J\254\047\236\353t\265\246\002\331\006\310#\267M\034\333\322\232\236E\277\321h\307\307Y\204Z7\327\345\275\3535/\340\001q\327\277\321\352\0105\334\314\316\211Oq\225F:6\323^x\234j\374\034L\354w\371\271\347j\230\263\250c\0334 \234\3426\211\017Q\003\271\311\325^\036\276|\262\365\375\226B\033P\311\033\323Xh\230\016\200R&I3B\333\341\210\316\273>e\025\355\250\246u\275Ps)p!\013\037\373F\017\360s\352j\214r9\320\326U\316\204\333\236\253\343\270\355\326\327\013\232\3546\225\247\237\021\207\321\n\261,\035\373\250\3519\216\\\363\\V!\206i\331\214\030\016\245\256|\326M\233\345#\313\365\220P\215\204\016\327t=\240VhR]\327\254PEt=\367\t\022l\333\304\301\252i\2736\327u\337\366\301\200K\331\267>\226\210\331\375VoR\220c\261\212\337\355\204*\254<L\034\3073\301\222F\202\200t5\213pR\271e5\047\\2\226k\315*\273\247\373GG{G/\016\035\307\366\231\315Ni+\244\256I\245\361*7\036\324\365\227\335\016\376\016 \200\376\202v\370\t\255\351zA\022\222\000`I\343\315\240N\271\315iSNX\362\014~j\241k\3127\226\330\360\224\335\364\341\0149j\022\333Uo\317\n\035\265\346\222f\376\226\327\203\n\0000\317\251\331`a3\377*\242\310\241\2248\037\205\256o\233\rD8t\207\373\332\\\022!c\264B\342\014\303\016\371\277\036\231\312u#\023\264#?`\211k(l\004\372\365\370\346\034\247L\346b3\335\364\002/\204\367(\201\035\340\222\200\202\023?\2405\273C\031\344\000)u\233\263\2410\272\021\326j\2609\353\272\246\355U\256O3\2030jx\236\243\233&\t,\235\205A\340\325q\200\231\347$0\035(%\335\241\203:\224\227I\rb6L/t\271\351\233>\303\257\016?X""\322\r\371}\226oI\246\324C\302\314\373\r\255\322\r\272\211X\250]\352Z\272\321\345\362\r\327\206MU{\024\267\0065;`\274\346\220:C17\t/J\272\206\353,\365\220w\325\317mn\333\026\272\007\355\330.\337\334\300c{K:\201\345\217\267\364\227F\303hP\352\353\206\355\252\267\n\254Fp\016o\324\032\250\2456u\034\267I\202\006\rt\365\225\217Y\223\260\206nb\021\243\016\322G\003\222\335\247\331\220}\247y\341J\241\\\311\215k\372\350`M\267\351\372\310\302\357\"S\257V\223\232\201Y\374J\260\362\205\311\342%g|\037\004^\327\\\245\250\271\312\260\346|\317\367=\326\nh\335f\350Ch\033\274\250gUX2;X\"\340\371#\177\312\260\330\3543\356\341/\010M\316Q3N\010b\276\207Wq_\350C \212\216\030R&\223\271\350\274}K\003\217\375\364\353\330o\323\037M>\020wE;>\216\315d.\251^M|!\252\277M}49\375k\273w\3343\243\371h?bbU\034g\023s\321J\364L\224\305\2068\021,~\234\214\047\345l\342/=#\232\212\250\232\344\361V\334NN\222V6\361\245 \331\304CQ\316>\376$\233\236\351\035F\213\021\211Z\331\314lt7j\211\261\341`\\\254\210\335l\246\024\335\213\0021\047\252\331\314\0031/\366%\236l\346\363^+\233]\210\016\305\242 \242\225-\334\217B,\261x-&q\000\260\333i)[\372\032;\227\036\310\315\014\360v\263\331\305\3508+-D{\021\311\307X\371\267X\0236\216\224\336\013\007tbSP`n!\225\225d?\t\322\322\325m;6qa\353\n\220\025\356\311\350\225\2327\3421\031\357\231\372 r\270\257\222\330\020\247\361x\274\022\357\307\010\361@\224$\360<\271\245G\2401\0075\027\225\243\315\310\304\364v<\037\357\305\006 \254%F:rC5\233\235\217\252H\304\020\223\342u\\E@\006\230\212\256R6s\263\006i>\355\375\003*\006q\t\222~\362;I\263\211\205\350@L\251\224&Vbh6\335\233\354\275\002\200j6=\027\255\213\022D\330\023f<\027\357$\345d+a\351_\373_\367\203\301\375\313\261?\020}\007Z\324\222\275\204\214\010\216\3508\206L\205\025\227\343\352\377c\200\253\031yK\241\330\033\261+\316\342\022p\"\375-xO\321\013oA\205la\361\232\277\342\300\202\"\001J\334\217\270\250\302\037A|\017<\225s\352\377+\204D+Y\226\201\026`\227\031\365P\312\336\216AF\001\341\017\021{\310\374\347\275vt*\356\200\222B\315""\034Ra\217\017F\232\2176\242\023UKC&W\223\263t>\335O\203\376b\337\032\224\007\233\003\363r\376r\377\222\277;={w\366\346\335\233\237\337\375\374\257la\t\342Q\350\277\233-\2418!\225\021O\305\026\244\332P\265&\023\275\372\360\246j\301\304\r\320\017:g\366}\347\374\330/K\375\327\305=\321\212?N\356\247S)I\363\332\276\032\365\320\247\275\035\014\362\344V\304s\345TYl3y\372\047\210.-^O\216\245Qr\357\220\350\002\010\357\304\333\271CK\321\\\264\r#\256\303\204\233CK)7=\372\303\316\263\003\233m\242\200\356&\255t\"=\350O\365\215\001\0348\033\215G\217\305\030\332\3113\024\343\356\250C\227\305Q\374J\361w|\365\347\234\212\316\370\331|T\036\025\373\263k\223\345\205>\017\237\240!A\220\273\240m\"\336E\203R\235\0048\345\216\026\346\031\356\333\312]\n\261n\261jk\324\351\371uh\221\255\333\007\303\206\004\303\335\313KbW\216,\211\350!Z\237Q\264#^\030fiY\211t\220\214A\244%\320\".PZ\3126\317U\257\343\311&\370_\372\n0T\313*\362:\200^r\231\301\270\252\351b>\007l\306K\311|r\230.\302 \254_\356o\365\331`up2(\316\347t\214\370\363)Z\356\004\032n+[~T\334\363%V7\342SL?O\253JEsP\312\226\277\202y\346\342\357\222;\252/\255\246\307\251\321\037\357?\036\334\031\354\\\226/\267.[\231V\316\226\327\362\260\337)\200&\234:\226.\244\257\373\233}\222-k\361X\274\250\372+6\312\366\207+\207\204Ws\202$\337EU\217I\326\317\340\304\307J\272S\\\274\223\256I\337_\025\013\345\374\177\315jQN0\240j\324\262\231\227r\241\267q\237\t>\216Rl\371\002\237\252\374\207\377WduYIa\205\311\2429(@\267\027\346B|\374\037\014 g\225";
+    PyObject *data = __Pyx_DecompressString(cstring, 1934, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (1806 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is Note \373th\207 Cytho\373n \021\000delib\237eratek\000\320\001c\367ter!\001n PE\337P-484\212\"re\376\264!s subcl\366\246\000es\261!buil\373ti\260\000ypes.\377 If you \223ne\224 \303\000p\316\000%\tt\177hen set\200\000\367e \047\357\002atio\377n_typing\355\047\355$iv\242\000o F\377alse.add}_\231 ecoll\266@\376+\000s.abcdi\177sableen\002\001\357gcis\004\003dno\377 default\377 __reduc\277e__ duM\002n\367on-\262@vial\376\033\000cinit__\367pip\377\000nes/\377privacy/\367_me\232 ds.p\347yxu\\\002\217Aall\373oc\243  arra\177y data.\013\020\370\353#\275a\232cs.ASC\377IIBINEll\377ipsisSeq_uence\365a.\372g\337__Pyx\001\000Di\377ct_NextR\317ef__\236$\302\000__\366\363\"__\001\005geti\227tem\r\001d0\001\027\000fgunc\035\001\030\000st\317@\316)\001imp\227`3\001ma{in\003\002odulM\0027nam\002\003ewT\001\355\000\377_checksu\200T\000\n\001?\004\025\001\241@\310 \037\001u\337npick?\000En\346 \005vt\212A\230\001qua\021lO\005\370%\201Fc\361b\277\001\224D\023ex\314\001\220`_\203\005\234`\262\006\334\003\006.\007tes\261@_i\177s_corou\371`\363ea\214`\232@_dig\367its\237E_buf\377ferasync\367io.%\006sbas\377eccard_s\277urrogaP\000c\337harcl\222@li\367ne_\243 trac\377ebackcou\237ntcpd\353A[\003d\340\205!\000\002\202\001\311\207\003\314@ode\351e\214 \304\205\002eU\000rfl\377agsforma\375t\224\206\004iidind\177exint64\267A\375s\000\002izejkk\377bkeep_bi}n\003\002first\r\002\373la\006\000fklln\377mask_cel\237lsmem\215\207\001\205\207\001n\372\277An\274\001ndimn\375p\217@pyobjocff\306!\237 \242 _a\346\000\227ut_\022\000o\001\003\016\001p\324\334\000\364\204\006.\366\204\004.\365\204\005po\377pregiste\237rsset\316\205\004\312\207\002s\354\257\000\334`rt\032\000pst\375o\001\000ructto/t""alu\332\0008\236`\270 \177updatev\021\000\377eswxzzer\377osO\200\001\360\010\000\377\005\031\230\007\230v\240Q\377\240c\250\022\2501\340\004\377\033\2301\360\006\000\005\010\377\200v\210Q\210c\220\023\377\220C\220s\230#\230Q\377\330\004\022\220\"\220F\230\377!\2302\230R\230s\240\377&\250\002\250!\330\004\016\277\210b\220\006\220e\020\002t\377\2404\240v\250R\250q\377\330\004\036\230a\330\004\032\377\230!\330\t\n\330\010\014\377\210E\220\025\220a\220q\377\330\014\020\220\007\220q\230\375\001\001\005\002\230\"\230A\330\377\014\021\220\026\220r\230\022\377\2301\330\014\031\230\023\230\375C\214\001\330\014\017\210q\330\377\020\024\220E\230\025\230a\177\230q\330\024\027\220u\030\000\177s\240$\240a\240r\252\000\3776\260\021\330\030%\240Q\327\330\030\031)\001s\234\000A\330\377\020\025\220Q\330\021\024\220\347B\220a\006\003D\000{\230$\313\230i0\000\021B\n\233\000\2303\353\230e\261\000q\310\000\"\250C\237\250r\260\021\340e\t\032\0053\346n\000q\340\271\000\263\002\005\220U>\202 3\230b\240\001\233\001\216!\3513\353\000\247\000C\300\0022\230S\177\240\002\240\"\240C\240\261\000g\031\230\021\265\001\327\003\030\035\304 \376\234\002\014\022\220!\2203\220\375c\361\0006\240\023\240B\240\275b\313 $\250b\260W\0101\337\330\020\023\2201\306\000b\230\337\005\230V\2401N\000s\250;\"\250\252\"\021\330\014\022\007\230@w\013\210=\303@r\240\021\320@\375\n\304L\330\004\024\220D\230\335\006\277\"\004\"\240\261@\010\210\367\005\210U~\0001\330\010\022\357\220\047\230\021\202@B\230c\377\240\022\2407\250!\2504\377\250s\260(\270%\270r\257\300\027\310\001\326\\7\211@f\357\250B\250a\346H\004\010\210\325\001\322\202!\340\201 \"\237EW\230\237A\230T\240\021\232\000\361\0004\372\356`!\230@a\230v\240S\037\250\001\330\024\025\303D\375a\323B\372\333Ab\303`\020\027\220t\230\3751\255`r\240\026\240s\250\247!\330\024\354!2\016\006\326 \002\233\260!D\002\024\220\355`\000\002\020\347\220\001\330m\024\262A\014\021\220\371\032Y\000\347%\017\210v\220S\017\230\003\2302\273E\302C@\002/\030\237\023\2202\220R\274\205\002""\254\205\005#\377\250T\260\023\260C\260r\377\270\025\270d\300!\3003\377\300c\310\023\310C\310t\377\320ST\320TW\320W\177Z\320Z[\330\024\030\257@\275e\362@A\330\030\033\340\000B.\354`\006\240d\235@2\334\205\002\345\001\005\340\013\0271\203$\211\205\001\353c\231s";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 1806, 2440);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2555 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is Note \373th\207 Cytho\373n \021\000delib\237eratek\000\320\001c\367ter!\001n PE\337P-484\212\"re\376\264!s subcl\366\246\000es\261!buil\373ti\260\000ypes.\377 If you \223ne\224 \303\000p\316\000%\tt\177hen set\200\000\367e \047\357\002atio\377n_typing\355\047\355$iv\242\000o F\377alse.add}_\231 ecoll\266@\376+\000s.abcdi\177sableen\002\001\357gcis\004\003dno\377 default\377 __reduc\277e__ duM\002n\367on-\262@vial\376\033\000cinit__\367pip\377\000nes/\377privacy/\367_me\232 ds.p\347yxu\\\002\217Aall\373oc\243  arra\177y data.\013\020\370\353#\275a\232cs.ASC\377IIBINEll\377ipsisSeq_uence\365a.\372g\337__Pyx\001\000Di\377ct_NextR\317ef__\236$\302\000__\366\363\"__\001\005geti\227tem\r\001d0\001\027\000fgunc\035\001\030\000st\317@\316)\001imp\227`3\001ma{in\003\002odulM\0027nam\002\003ewT\001\355\000\377_checksu\200T\000\n\001?\004\025\001\241@\310 \037\001u\337npick?\000En\346 \005vt\212A\230\001qua\021lO\005\370%\201Fc\361b\277\001\224D\023ex\314\001\220`_\203\005\234`\262\006\334\003\006.\007tes\261@_i\177s_corou\371`\363ea\214`\243`ress\377_prefixe\375s\252@_digit\375s\257E_buffe\377rasyncio\375.5\006sbaseb\377ool_ccar\377d_surrog\375ae\000charcl\276\247@line_\270 t\377raceback\377countcpc+ps\000\000_\215`d\212aj\003\207dpd\246!\000\002\243\001\352\207\003e\3371e2e3\363@od\377eend_byt\246\004\001se\277 \367\205\002es\000r\377firstfla\377gsformat\312\314\206\004fl\000d\000\002h\001gh\377itiidind\177exint32\002\000\35364\206as\000\002ize\377jkkbkeep\217_bin\003\002T\002\r\002l\377astkfkll\377evellnma\237rker_\t\002\006\003s?mask_c\032\000\007\000\335x\374\000mem\372\207\001mk\256\364\207\001mwn\260an\230!n\377cpndimnm\373np\205`pyobj\007off\274A\225@\230@""\225!\003\001\230\022\000\000\004\247!pp\276 \353\205\006.\372\355\205\004.\354\205\005poppo\377sqregist?ersset\311\206\004\305\210\002}s\333\000start\000\002\361s\005\003\376!*\000psto\376\001\000ructtotwalu\233 8unl\001\177updatev\021\000\373es\307\211\001wxzze\377rosO\200\001\360\010\377\000\005\031\230\007\230v\240\377Q\240c\250\022\2501\340\377\004\033\2301\360\006\000\005\377\010\200v\210Q\210c\220\377\023\220C\220s\230#\230\377Q\330\004\022\220\"\220F\377\230!\2302\230R\230s\377\240&\250\002\250!\330\004\177\016\210b\220\006\220e\020\002\377t\2404\240v\250R\250\377q\330\004\036\230a\330\004\377\032\230!\330\t\n\330\010\377\014\210E\220\025\220a\220\377q\330\014\020\220\007\220q\373\230\001\001\005\002\230\"\230A\377\330\014\021\220\026\220r\230\377\022\2301\330\014\031\230\023\373\230C\214\001\330\014\017\210q\377\330\020\024\220E\230\025\230\377a\230q\330\024\027\220u\376\030\000s\240$\240a\240r\376\252\0006\260\021\330\030%\240\257Q\330\030\031)\001s\234\000A\377\330\020\025\220Q\330\021\024\317\220B\220a\006\003D\000{\230\227$\230i0\000\021B\n\233\000\230\3273\230e\261\000q\310\000\"\250?C\250r\260\021\340e\t\032\005\3153n\000q\340\271\000\263\002\005\220}U\202 3\230b\240\001\233\001\322\216!3\353\000\247\000C\300\0022\230\377S\240\002\240\"\240C\240\316\261\000\031\230\021\265\001\327\003\030\035\374\304 \234\002\014\022\220!\2203\373\220c\361\0006\240\023\240B{\240b\313 $\250b\260W\010\2771\330\020\023\2201\306\000b\277\230\005\230V\2401N\000sw\250\"\250\252\"\021\330\014\022\007\356\230@\013\210=\303@r\240\021\372\320@\n\304L\330\004\024\220D\273\230\006\277\"\004\"\240\261@\010\357\210\005\210U~\0001\330\010\337\022\220\047\230\021\202@B\230\377c\240\022\2407\250!\250\3774\250s\260(\270%\270_r\300\027\310\001\326\\7\211@\337f\250B\250a\346H\004\010\371\2104\000\347\000\230d\240!\240\3251\335\202!\340\214 \"\252EW\230\237A\230T\240\021\245\000\374\0004z\371`!\243@a\230t\240\203@\207\330\024\025\316D\210\204\001\336B\346Ab~\316`\020\027\220t\2301\270`""\377r\240\026\240s\250!\330\301\024\367!2\016\252\001\342!E\001\024\220<\370`\000\002\020\220\001\330m\024\275A\317\014\021\220\032Y\000\362%\017\210\177v\220S\230\003\2302\306E\370\315C@\002/\030\023\2202\220R\374\307\205\002\267\205\005#\250T\260\023\260\377C\260r\270\025\270d\300\377!\3003\300c\310\023\310\377C\310t\320ST\320T\377W\320WZ\320Z[\330\353\024\030\272@e\375@A\330\030u\033\340\000B\367`\006\240d\250@)2\347\205\002\345\001\340\013\0271\203$\224\205\001t\366c\241v\020\377\206\013?\270!\361\206\001\377\047\230\026\230q\240\t\250\277\027\260\006\260a\260\326\206\003\340}\004\271h\013\2107\220!\326\004\367\"\230G\245\204\002r\250\021\330w\014\025\220\311AR\230r\336\204\002\347g\250Q\245a\253\207\003a\220w\277\230b\240\003\2406\361\207\001\330\377\004\021\220\022\2206\230\021\217\230\047\240\022\345@\314d\273\207\001\004\365\035\331\207\0367\344`3\240b\250\377\007\250q\260\004\260D\270\377\006\270b\300\001\330\004\020\377\220\002\220&\230\001\230\023\277\230F\240\"\240A\226\204\t\034\357\230I\240U\273\"Q\340\004\376\375\203*\360\006\000\r\023\220!\233\330\014\343G\r\330\240\204\005\343\206\003\023\325\230\245@\031\262A\007\264 \004\240\037A\240Q\330\024\350\207\001\245\000\300\210\001\377q\230\007\230s\240!\240]4\240\204\003\033\2301\230\204\020q\336\204\t\026i\003\220\026\272\211\003\001\000\006\n\005\211\210\005\217a\330\020\026\362\210\001\324\204\001\007\000d\273\230!u\001$\230b\210\210\004t\355\250\253c\030\034\240BD\250\001\376\242@\030\036\230a\230w\240\365a\326cG\342\205\001\240t\2503\275\250\016\000\037\230q\330\256\210\002\024\177\027\220r\230\023\230D\255@\336\207\211\001s\250#\250\360\211\002\024\027\376\230\206\004c\240\030\250\023\250E\373\260\025\236`s\270!\2704\177\270s\300#\300R\3009\004\373\030\031\266\204\014<\240q\250\004\377\250C\250q\330\034\035\330\375\030c\002\036\230e\2402\240\335S\024\000G\2601\301Bc\300\357\021\330\034\037\272`\022\2405\373\250\003\223\210\002#\260Q\260b\377\270\002\270&\300\003\3007\377\310!\3104\310q\330 _!\330""\034$\240\227\205\0025\234\002\377c\250\027\260\001\260\024\260\377V\2703\270a\330\034 \017\240\001\240\025\333\211\002&\000\373\210\001p\000R\224\207\0051\233#\332\213\001\014\320\206\003\001\275\213\001\277T\230\021\230&\240\267AS\356v\0007\260$\364\204\001\340\020\025u\220\025\001!\346\213\003#\220Q\347\213\002\247\220e\230\244\212\002\311\212\001\021\343C6\332m\000c\215 I\260 \000\033\230\3216\307\210\003\301\214\005\347\215\001d\234\210\001\027\220\307q\230\005\344\210\004\250\210\002\275\212\023\024\240\001Q";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2555, 3517);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (2440 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledno default __reduce__ due to non-trivial __cinit__pipelines/privacy/_methods.pyxunable to allocate array data.unable to allocate shape and strides.ASCIIBINEllipsisSequenceView.MemoryView__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___is_coroutineaabcall_digitsallocate_bufferasyncio.coroutinesbaseccard_surrogatescharclencline_in_tracebackcountcpddatadigitsdtypedtype_is_objectencodeenumerateerrorflagsformatfortraniidindexint64itemsitemsizejkkbkeep_binkeep_firstkeep_lastkfkllnmask_cellsmemviewmodennamencharndimnpnumpyobjoffsetsoutout_arrout_offout_off_arrpackpipelines.privacy._methodspopregisterssetdefaultshapesizestartstepstopstructtotaluint8unpackupdatevalueswxzzerosO\200\001\360\010\000\005\031\230\007\230v\240Q\240c\250\022\2501\340\004\033\2301\360\006\000\005\010\200v\210Q\210c\220\023\220C\220s\230#\230Q\330\004\022\220\"\220F\230!\2302\230R\230s\240&\250\002\250!\330\004\016\210b\220\006\220e\2302\230R\230t\2404\240v\250R\250q\330\004\036\230a\330\004\032\230!\330\t\n\330\010\014\210E\220\025\220a\220q\330\014\020\220\007\220q\230\001\330\014\020\220\007\220q\230\002\230\"\230A\330\014\021\220\026\220r\230\022\2301\330\014\031\230\023\230C\230v\240Q\330\014\017\210q\330\020\024\220E\230\025\230a\230q\330\024\027\220u""\230C\230s\240$\240a\240r\250\022\2506\260\021\330\030%\240Q\330\030\031\330\014\017\210s\220\"\220A\330\020\025\220Q\330\021\024\220B\220a\330\020\025\220Q\330\014\017\210{\230$\230i\240r\250\021\330\020\024\220E\230\025\230a\230q\330\024\032\230!\2303\230e\2404\240q\250\002\250\"\250C\250r\260\021\340\020\024\220E\230\025\230a\230q\330\024\032\230!\2303\230e\2403\240a\240q\340\014\020\220\001\330\014\020\220\005\220U\230!\2303\230b\240\001\330\020\024\220F\230!\2303\230a\330\020\024\220C\220r\230\022\2302\230S\240\002\240\"\240C\240q\330\024\031\230\021\330\024\027\220r\230\022\2301\330\030\035\230Q\330\020\025\220Q\330\014\022\220!\2203\220c\230\022\2306\240\023\240B\240b\250\002\250$\250b\260\001\330\014\020\220\005\220U\230!\2301\330\020\023\2201\220B\220b\230\005\230V\2401\240C\240s\250\"\250A\330\014\021\220\021\330\014\023\2201\220B\220b\230\005\230Q\330\004\013\210=\230\007\230r\240\021\200\001\360\n\000\005\031\230\007\230v\240Q\240c\250\022\2501\330\004\024\220D\230\006\230a\230q\330\004\"\240!\330\004\010\210\005\210U\220!\2201\330\010\022\220\047\230\021\230\"\230B\230c\240\022\2407\250!\2504\250s\260(\270%\270r\300\027\310\001\330\004\022\220\"\220F\230!\2302\230R\230s\240&\250\002\250!\330\004\016\210b\220\006\220e\2307\240$\240f\250B\250a\330\004\036\230a\330\004\032\230!\330\004\010\210\001\330\t\n\330\010\014\210E\220\025\220a\220q\330\014\020\220\007\220q\230\001\330\014\020\220\007\220q\230\002\230\"\230A\340\014\022\220\"\220B\220a\330\020\025\220W\230A\230T\240\021\240!\330\020\023\2204\220s\230!\2303\230a\230v\240S\250\001\330\024\025\330\020\025\220Q\330\014\022\220\"\220B\220a\330\020\024\220B\220b\230\001\330\020\027\220t\2301\230C\230r\240\026\240s\250!\330\024\031\230\021\330\020\023\2204\220s\230!\2303\230a\230v\240S\250\006\250b\260\002\260!\330\024\025\330\020\024\220A\330\014\024\220A\330\014\020\220\001\330\014\022\220\"\220B\220a\330\020\025\220W\230A\230T\240\021\240!\330\020\031\230\021\330\014\021\220\032\2301\230A\330\014\021""\220\021\330\014\017\210v\220S\230\003\2302\230Q\330\020\025\220Q\330\020\025\220Q\330\014\020\220\001\330\014\020\220\001\330\014\022\220\"\220B\220a\330\020\025\220W\230A\230T\240\021\240!\330\020\023\2202\220R\220s\230#\230R\230s\240&\250\002\250#\250T\260\023\260C\260r\270\025\270d\300!\3003\300c\310\023\310C\310t\320ST\320TW\320WZ\320Z[\330\024\030\230\006\230e\2401\240A\330\030\033\2301\230B\230b\240\006\240d\250!\2502\250R\250q\330\024\031\230\021\340\024\030\230\006\230e\2401\240A\330\030\033\2301\230B\230b\240\006\240d\250!\2501\330\024\031\230\021\330\020\025\220Q\330\020\025\220Q\330\014\023\2201\220B\220b\230\005\230Q\330\004\013\210=\230\007\230r\240\021";
+    #else /* compression: none (3517 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledno default __reduce__ due to non-trivial __cinit__pipelines/privacy/_methods.pyxunable to allocate array data.unable to allocate shape and strides.ASCIIBINEllipsisSequenceView.MemoryView__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___is_coroutineaabcaddress_prefixesall_digitsallocate_bufferasyncio.coroutinesbasebool_ccard_surrogatescharclencline_in_tracebackcountcpcpscps_arrddatadigitsdpdtypedtype_is_objecte1e2e3encodeend_byteendsenumerateerrorfirstflagsformatfortranfoundfound_arrghitiidindexint32int64itemsitemsizejkkbkeep_binkeep_firstkeep_lastkfkllevellnmarker_levelmarkersmask_cellsmaxlenmemviewmkmodemwnnamencharncpndimnmnpnumpyobjoffsetsoutout_arrout_offout_off_arrppackpipelines.privacy._methodspopposqregisterssetdefaultshapesizestartstartsstarts_arrstepstopstructtotaluint8unpackupdatevaluesviewwxzzerosO\200\001\360\010\000\005\031\230\007\230v\240Q\240c\250\022\2501\340\004\033\2301\360\006\000\005\010\200v\210Q\210c\220\023\220C\220s\230#\230Q\330\004\022\220\"\220F\230!\2302\230R\230s\240&\250\002\250!\330\004\016\210b\220\006\220e\2302\230R\230t\2404\240v\250R\250q\330\004\036\230a\330\004\032\230!\330\t\n\330\010\014\210E\220\025\220a\220q\330\014\020\220\007\220q\230\001\330\014\020\220\007\220q\230\002\230\"\230A""\330\014\021\220\026\220r\230\022\2301\330\014\031\230\023\230C\230v\240Q\330\014\017\210q\330\020\024\220E\230\025\230a\230q\330\024\027\220u\230C\230s\240$\240a\240r\250\022\2506\260\021\330\030%\240Q\330\030\031\330\014\017\210s\220\"\220A\330\020\025\220Q\330\021\024\220B\220a\330\020\025\220Q\330\014\017\210{\230$\230i\240r\250\021\330\020\024\220E\230\025\230a\230q\330\024\032\230!\2303\230e\2404\240q\250\002\250\"\250C\250r\260\021\340\020\024\220E\230\025\230a\230q\330\024\032\230!\2303\230e\2403\240a\240q\340\014\020\220\001\330\014\020\220\005\220U\230!\2303\230b\240\001\330\020\024\220F\230!\2303\230a\330\020\024\220C\220r\230\022\2302\230S\240\002\240\"\240C\240q\330\024\031\230\021\330\024\027\220r\230\022\2301\330\030\035\230Q\330\020\025\220Q\330\014\022\220!\2203\220c\230\022\2306\240\023\240B\240b\250\002\250$\250b\260\001\330\014\020\220\005\220U\230!\2301\330\020\023\2201\220B\220b\230\005\230V\2401\240C\240s\250\"\250A\330\014\021\220\021\330\014\023\2201\220B\220b\230\005\230Q\330\004\013\210=\230\007\230r\240\021\200\001\360\n\000\005\031\230\007\230v\240Q\240c\250\022\2501\330\004\024\220D\230\006\230a\230q\330\004\"\240!\330\004\010\210\005\210U\220!\2201\330\010\022\220\047\230\021\230\"\230B\230c\240\022\2407\250!\2504\250s\260(\270%\270r\300\027\310\001\330\004\022\220\"\220F\230!\2302\230R\230s\240&\250\002\250!\330\004\016\210b\220\006\220e\2307\240$\240f\250B\250a\330\004\036\230a\330\004\032\230!\330\004\010\210\001\330\004\035\230Q\230d\240!\2401\330\t\n\330\010\014\210E\220\025\220a\220q\330\014\020\220\007\220q\230\001\330\014\020\220\007\220q\230\002\230\"\230A\340\014\022\220\"\220B\220a\330\020\025\220W\230A\230T\240\021\240!\330\020\023\2204\220s\230!\2303\230a\230t\2403\240a\330\024\025\330\020\025\220Q\330\014\022\220\"\220B\220a\330\020\024\220B\220b\230\001\330\020\027\220t\2301\230C\230r\240\026\240s\250!\330\024\031\230\021\330\020\023\2204\220s\230!\2303\230a\230t\2403\240f\250B\250b\260\001\330\024\025\330\020\024\220A""\330\014\024\220A\330\014\020\220\001\330\014\022\220\"\220B\220a\330\020\025\220W\230A\230T\240\021\240!\330\020\031\230\021\330\014\021\220\032\2301\230A\330\014\021\220\021\330\014\017\210v\220S\230\003\2302\230Q\330\020\025\220Q\330\020\025\220Q\330\014\020\220\001\330\014\020\220\001\330\014\022\220\"\220B\220a\330\020\025\220W\230A\230T\240\021\240!\330\020\023\2202\220R\220s\230#\230R\230s\240&\250\002\250#\250T\260\023\260C\260r\270\025\270d\300!\3003\300c\310\023\310C\310t\320ST\320TW\320WZ\320Z[\330\024\030\230\006\230e\2401\240A\330\030\033\2301\230B\230b\240\006\240d\250!\2502\250R\250q\330\024\031\230\021\340\024\030\230\006\230e\2401\240A\330\030\033\2301\230B\230b\240\006\240d\250!\2501\330\024\031\230\021\330\020\025\220Q\330\020\025\220Q\330\014\023\2201\220B\220b\230\005\230Q\330\004\013\210=\230\007\230r\240\021\200\001\360\020\000\005\031\230\007\230v\240Q\240c\250\022\250?\270!\330\004\022\220\047\230\026\230q\240\t\250\027\260\006\260a\260q\330\004\036\230a\340\004\010\210\005\210U\220!\2201\330\010\013\2107\220!\2202\220R\220s\230\"\230G\2401\240C\240r\250\021\330\014\025\220W\230A\230R\230r\240\023\240B\240g\250Q\250a\330\004\016\210b\220\006\220a\220w\230b\240\003\2406\250\022\2501\330\004\021\220\022\2206\230\021\230\047\240\022\2403\240f\250B\250a\330\004\032\230!\330\004\035\230Q\330\004\022\220\"\220F\230!\2302\230R\230s\240&\250\002\250!\330\004\016\210b\220\006\220e\2307\240!\2403\240b\250\007\250q\260\004\260D\270\006\270b\300\001\330\004\020\220\002\220&\230\001\230\023\230F\240\"\240A\330\004\036\230a\330\004\032\230!\330\004\034\230I\240U\250!\2502\250Q\340\004\035\230Q\230d\240!\2401\330\t\n\330\010\014\210E\220\025\220a\220q\330\014\020\220\007\220q\230\001\330\014\020\220\007\220q\230\002\230\"\230A\360\006\000\r\023\220!\330\014\020\220\001\330\014\020\220\001\330\014\r\330\020\023\2204\220s\230!\330\024\027\220r\230\023\230A\330\030\031\330\024\030\230\007\230q\240\004\240A\240Q\330\024\032\230!\2307\240!\330\024\027\220q\230""\007\230s\240!\2404\240s\250!\330\024\033\2301\330\024\031\230\021\330\020\023\2204\220s\230!\2303\230a\230q\330\024\025\330\020\025\220Q\330\014\022\220!\330\014\020\220\001\220\026\220q\330\014\020\220\001\220\026\220q\330\014\020\220\001\220\026\220q\330\014\020\220\005\220U\230!\2303\230a\330\020\026\220a\330\020\024\220A\330\020\026\220d\230!\330\024\032\230$\230b\240\002\240\"\240C\240t\2502\250R\250q\330\030\034\230G\2401\240D\250\001\250\021\330\030\036\230a\230w\240a\330\030\033\2301\230G\2403\240a\240t\2503\250a\330\030\037\230q\330\030\035\230Q\330\024\027\220r\230\023\230D\240\003\2403\240a\240s\250#\250Q\330\030\031\330\024\027\220s\230!\2303\230c\240\030\250\023\250E\260\025\260a\260s\270!\2704\270s\300#\300R\300q\330\030\035\230Q\330\030\031\330\024\030\230\006\230e\2401\240A\330\030\033\230<\240q\250\004\250C\250q\330\034\035\330\030\037\230q\330\030\036\230e\2402\240S\250\004\250G\2601\260D\270\006\270c\300\021\330\034\037\230r\240\022\2405\250\003\2504\250s\260#\260Q\260b\270\002\270&\300\003\3007\310!\3104\310q\330 !\330\034$\240A\330\030\033\2305\240\003\2403\240c\250\027\260\001\260\024\260V\2703\270a\330\034 \240\001\240\025\240b\250\002\250!\330\034\"\240!\330\034\035\330\024\031\230\021\330\020\023\2201\330\024\032\230$\230a\230q\330\014\017\210v\220S\230\001\330\020\025\220T\230\021\230&\240\004\240A\240S\250\003\2507\260$\260a\260q\340\020\025\220T\230\021\230!\330\014\017\210s\220#\220Q\330\020\025\220Q\220e\2301\330\020\023\2203\220c\230\021\330\024\032\230!\2306\240\025\240c\250\023\250I\260Q\330\020\033\2306\240\021\240!\330\020\024\220E\230\025\230a\230v\240Q\240d\250!\330\024\027\220q\230\005\230T\240\021\240!\330\024\031\230\021\330\014\023\2201\220B\220b\230\005\230Q\330\004\013\210=\230\007\230r\240\024\240Q";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 132; i++) {
+    for (int i = 0; i < 162; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 26) PyUnicode_InternInPlace(&string);
@@ -22739,8 +24526,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 132; i < 135; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-132].length;
+    for (int i = 162; i < 166; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-162].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -22750,15 +24537,15 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 135; i++) {
+    for (Py_ssize_t i = 0; i < 166; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 132;
-      for (Py_ssize_t i=0; i<3; ++i) {
+      PyObject **table = stringtab + 162;
+      for (Py_ssize_t i=0; i<4; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
         #elif CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
@@ -22823,9 +24610,9 @@ typedef struct {
     unsigned int argcount : 3;
     unsigned int num_posonly_args : 1;
     unsigned int num_kwonly_args : 1;
-    unsigned int nlocals : 5;
+    unsigned int nlocals : 6;
     unsigned int flags : 10;
-    unsigned int first_line : 7;
+    unsigned int first_line : 8;
 } __Pyx_PyCode_New_function_description;
 #ifdef __cplusplus
 } /* anonymous namespace */
@@ -22845,14 +24632,19 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 23, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 41};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_offsets, __pyx_mstate->__pyx_n_u_data, __pyx_mstate->__pyx_n_u_keep_first, __pyx_mstate->__pyx_n_u_keep_last, __pyx_mstate->__pyx_n_u_char, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_clen, __pyx_mstate->__pyx_n_u_k, __pyx_mstate->__pyx_n_u_nchar, __pyx_mstate->__pyx_n_u_kf, __pyx_mstate->__pyx_n_u_kl, __pyx_mstate->__pyx_n_u_ln, __pyx_mstate->__pyx_n_u_cp, __pyx_mstate->__pyx_n_u_j, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_total, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_out_off_arr, __pyx_mstate->__pyx_n_u_out_arr, __pyx_mstate->__pyx_n_u_out_off, __pyx_mstate->__pyx_n_u_out};
+    const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 24, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 41};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_offsets, __pyx_mstate->__pyx_n_u_data, __pyx_mstate->__pyx_n_u_keep_first, __pyx_mstate->__pyx_n_u_keep_last, __pyx_mstate->__pyx_n_u_char, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_clen, __pyx_mstate->__pyx_n_u_k, __pyx_mstate->__pyx_n_u_nchar, __pyx_mstate->__pyx_n_u_kf, __pyx_mstate->__pyx_n_u_kl, __pyx_mstate->__pyx_n_u_ln, __pyx_mstate->__pyx_n_u_cp, __pyx_mstate->__pyx_n_u_j, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_total, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_out_off_arr, __pyx_mstate->__pyx_n_u_out_arr, __pyx_mstate->__pyx_n_u_out_off, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_dp};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_pipelines_privacy__methods_pyx, __pyx_mstate->__pyx_n_u_mask_cells, __pyx_mstate->__pyx_kp_b_iso88591_vQc_1_D_aq_U_1_Bc_7_4s_r_F_2Rs, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 101};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 102};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_offsets, __pyx_mstate->__pyx_n_u_data, __pyx_mstate->__pyx_n_u_digits, __pyx_mstate->__pyx_n_u_keep_bin, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_ln, __pyx_mstate->__pyx_n_u_k, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_d, __pyx_mstate->__pyx_n_u_kb, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_all_digits, __pyx_mstate->__pyx_n_u_BIN, __pyx_mstate->__pyx_n_u_out_off_arr, __pyx_mstate->__pyx_n_u_out_arr, __pyx_mstate->__pyx_n_u_out_off, __pyx_mstate->__pyx_n_u_out};
     __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_pipelines_privacy__methods_pyx, __pyx_mstate->__pyx_n_u_card_surrogates, __pyx_mstate->__pyx_kp_b_iso88591_vQc_1_1_vQc_Cs_Q_F_2Rs_b_e2Rt4v, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {6, 0, 0, 40, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 154};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_offsets, __pyx_mstate->__pyx_n_u_data, __pyx_mstate->__pyx_n_u_markers, __pyx_mstate->__pyx_n_u_marker_level, __pyx_mstate->__pyx_n_u_first, __pyx_mstate->__pyx_n_u_level, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_maxlen, __pyx_mstate->__pyx_n_u_nm, __pyx_mstate->__pyx_n_u_mw, __pyx_mstate->__pyx_n_u_ncp, __pyx_mstate->__pyx_n_u_p, __pyx_mstate->__pyx_n_u_q, __pyx_mstate->__pyx_n_u_g, __pyx_mstate->__pyx_n_u_mk, __pyx_mstate->__pyx_n_u_k, __pyx_mstate->__pyx_n_u_pos, __pyx_mstate->__pyx_n_u_e1, __pyx_mstate->__pyx_n_u_e2, __pyx_mstate->__pyx_n_u_e3, __pyx_mstate->__pyx_n_u_stop, __pyx_mstate->__pyx_n_u_j, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_end_byte, __pyx_mstate->__pyx_n_u_hit, __pyx_mstate->__pyx_n_u_cps_arr, __pyx_mstate->__pyx_n_u_starts_arr, __pyx_mstate->__pyx_n_u_cps, __pyx_mstate->__pyx_n_u_starts, __pyx_mstate->__pyx_n_u_out_off_arr, __pyx_mstate->__pyx_n_u_out_arr, __pyx_mstate->__pyx_n_u_found_arr, __pyx_mstate->__pyx_n_u_out_off, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_found, __pyx_mstate->__pyx_n_u_ends, __pyx_mstate->__pyx_n_u_dp};
+    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_pipelines_privacy__methods_pyx, __pyx_mstate->__pyx_n_u_address_prefixes, __pyx_mstate->__pyx_kp_b_iso88591_vQc_q_aq_a_U_1_7_2Rs_G1Cr_WARr, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
@@ -29949,6 +31741,52 @@ __pyx_fail:
 }
 
 /* ObjectToMemviewSlice */
+static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dsds_nn_int32_t__const__(PyObject *obj, int writable_flag) {
+    __Pyx_memviewslice result = __Pyx_MEMSLICE_INIT;
+    __Pyx_BufFmt_StackElem stack[1];
+    int axes_specs[] = { (__Pyx_MEMVIEW_DIRECT | __Pyx_MEMVIEW_STRIDED), (__Pyx_MEMVIEW_DIRECT | __Pyx_MEMVIEW_STRIDED) };
+    int retcode;
+    if (obj == Py_None) {
+        result.memview = (struct __pyx_memoryview_obj *) Py_None;
+        return result;
+    }
+    retcode = __Pyx_ValidateAndInit_memviewslice(axes_specs, 0,
+                                                 PyBUF_RECORDS_RO | writable_flag, 2,
+                                                 &__Pyx_TypeInfo_nn_int32_t__const__, stack,
+                                                 &result, obj);
+    if (unlikely(retcode == -1))
+        goto __pyx_fail;
+    return result;
+__pyx_fail:
+    result.memview = NULL;
+    result.data = NULL;
+    return result;
+}
+
+/* ObjectToMemviewSlice */
+static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int32_t__const__(PyObject *obj, int writable_flag) {
+    __Pyx_memviewslice result = __Pyx_MEMSLICE_INIT;
+    __Pyx_BufFmt_StackElem stack[1];
+    int axes_specs[] = { (__Pyx_MEMVIEW_DIRECT | __Pyx_MEMVIEW_STRIDED) };
+    int retcode;
+    if (obj == Py_None) {
+        result.memview = (struct __pyx_memoryview_obj *) Py_None;
+        return result;
+    }
+    retcode = __Pyx_ValidateAndInit_memviewslice(axes_specs, 0,
+                                                 PyBUF_RECORDS_RO | writable_flag, 1,
+                                                 &__Pyx_TypeInfo_nn_int32_t__const__, stack,
+                                                 &result, obj);
+    if (unlikely(retcode == -1))
+        goto __pyx_fail;
+    return result;
+__pyx_fail:
+    result.memview = NULL;
+    result.data = NULL;
+    return result;
+}
+
+/* ObjectToMemviewSlice */
 static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(PyObject *obj, int writable_flag) {
     __Pyx_memviewslice result = __Pyx_MEMSLICE_INIT;
     __Pyx_BufFmt_StackElem stack[1];
@@ -29984,6 +31822,29 @@ static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_ds_nn_
     retcode = __Pyx_ValidateAndInit_memviewslice(axes_specs, 0,
                                                  PyBUF_RECORDS_RO | writable_flag, 1,
                                                  &__Pyx_TypeInfo_nn_uint8_t, stack,
+                                                 &result, obj);
+    if (unlikely(retcode == -1))
+        goto __pyx_fail;
+    return result;
+__pyx_fail:
+    result.memview = NULL;
+    result.data = NULL;
+    return result;
+}
+
+/* ObjectToMemviewSlice */
+static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int32_t(PyObject *obj, int writable_flag) {
+    __Pyx_memviewslice result = __Pyx_MEMSLICE_INIT;
+    __Pyx_BufFmt_StackElem stack[1];
+    int axes_specs[] = { (__Pyx_MEMVIEW_DIRECT | __Pyx_MEMVIEW_STRIDED) };
+    int retcode;
+    if (obj == Py_None) {
+        result.memview = (struct __pyx_memoryview_obj *) Py_None;
+        return result;
+    }
+    retcode = __Pyx_ValidateAndInit_memviewslice(axes_specs, 0,
+                                                 PyBUF_RECORDS_RO | writable_flag, 1,
+                                                 &__Pyx_TypeInfo_nn_int32_t, stack,
                                                  &result, obj);
     if (unlikely(retcode == -1))
         goto __pyx_fail;
@@ -30612,6 +32473,307 @@ static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value) {
         Py_XDECREF(from_bytes_str);
         return result;
 #endif
+    }
+}
+
+/* CIntFromPy */
+static int64_t __Pyx_LargePyLong___Pyx_PyLong_As_int64_t(PyObject *x);
+static int64_t __Pyx_raise_neg_overflow___Pyx_PyLong_As_int64_t(void) {
+    const char* type_name = "int64_t";
+    PyErr_Format(PyExc_OverflowError,
+        "can't convert negative value to %.200s", type_name);
+    return (int64_t) -1;
+}
+static int64_t __Pyx_raise_overflow___Pyx_PyLong_As_int64_t(void) {
+    const char* type_name = "int64_t";
+    PyErr_Format(PyExc_OverflowError,
+        "value too large to convert to %.200s", type_name);
+    return (int64_t) -1;
+}
+static CYTHON_INLINE int64_t __Pyx_PyULong___Pyx_PyLong_As_int64_t(PyObject *x) {
+    const int is_unsigned = 1;
+#if CYTHON_USE_PYLONG_INTERNALS
+    {
+        const digit* digits = __Pyx_PyLong_Digits(x);
+        const Py_ssize_t size = __Pyx_PyLong_DigitCount(x);
+        if (size == 2 && (8 * sizeof(int64_t) > 1 * PyLong_SHIFT)) {
+            if ((8 * sizeof(unsigned long) > 2 * PyLong_SHIFT)) {
+                __PYX_VERIFY_RETURN_INT(int64_t, unsigned long, (((((unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+            } else if ((8 * sizeof(int64_t) >= 2 * PyLong_SHIFT)) {
+                return (int64_t) (((((int64_t)digits[1]) << PyLong_SHIFT) | (int64_t)digits[0]));
+            }
+        } else
+        if (size == 3 && (8 * sizeof(int64_t) > 2 * PyLong_SHIFT)) {
+            if ((8 * sizeof(unsigned long) > 3 * PyLong_SHIFT)) {
+                __PYX_VERIFY_RETURN_INT(int64_t, unsigned long, (((((((unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+            } else if ((8 * sizeof(int64_t) >= 3 * PyLong_SHIFT)) {
+                return (int64_t) (((((((int64_t)digits[2]) << PyLong_SHIFT) | (int64_t)digits[1]) << PyLong_SHIFT) | (int64_t)digits[0]));
+            }
+        } else
+        if (size == 4 && (8 * sizeof(int64_t) > 3 * PyLong_SHIFT)) {
+            if ((8 * sizeof(unsigned long) > 4 * PyLong_SHIFT)) {
+                __PYX_VERIFY_RETURN_INT(int64_t, unsigned long, (((((((((unsigned long)digits[3]) << PyLong_SHIFT) | (unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+            } else if ((8 * sizeof(int64_t) >= 4 * PyLong_SHIFT)) {
+                return (int64_t) (((((((((int64_t)digits[3]) << PyLong_SHIFT) | (int64_t)digits[2]) << PyLong_SHIFT) | (int64_t)digits[1]) << PyLong_SHIFT) | (int64_t)digits[0]));
+            }
+        } else
+        {}
+    }
+#elif CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX < 0x030C00A7
+    if (unlikely(Py_SIZE(x) < 0)) {
+        goto raise_neg_overflow;
+    }
+#else
+    {
+        int result = PyObject_RichCompareBool(x, Py_False, Py_LT);
+        if (unlikely(result < 0))
+            return (int64_t) -1;
+        if (unlikely(result == 1))
+            goto raise_neg_overflow;
+    }
+#endif
+    if ((sizeof(int64_t) <= sizeof(unsigned long))) {
+        __PYX_VERIFY_RETURN_INT_EXC(int64_t, unsigned long, PyLong_AsUnsignedLong(x))
+    } else if ((sizeof(int64_t) <= sizeof(unsigned PY_LONG_LONG))) {
+        __PYX_VERIFY_RETURN_INT_EXC(int64_t, unsigned PY_LONG_LONG, PyLong_AsUnsignedLongLong(x))
+    }
+    return __Pyx_LargePyLong___Pyx_PyLong_As_int64_t(x);
+raise_neg_overflow:
+    return __Pyx_raise_neg_overflow___Pyx_PyLong_As_int64_t();
+raise_overflow:
+    return __Pyx_raise_overflow___Pyx_PyLong_As_int64_t();
+}
+static CYTHON_INLINE int64_t __Pyx_PySLong___Pyx_PyLong_As_int64_t(PyObject *x) {
+    const int is_unsigned = 0;
+#if CYTHON_USE_PYLONG_INTERNALS
+    if (__Pyx_PyLong_IsNeg(x)) {
+        const Py_ssize_t size = __Pyx_PyLong_DigitCount(x);
+        const digit* digits = __Pyx_PyLong_Digits(x);
+        if (size == 2 && (8 * sizeof(int64_t) > 1 * PyLong_SHIFT)) {
+            if ((8 * sizeof(long) > 2 * PyLong_SHIFT)) {
+                long ival = - (long) (((((unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0]));
+                __PYX_VERIFY_RETURN_INT(int64_t, long, ival)
+            } else if ((8 * sizeof(int64_t) - 1 > 2 * PyLong_SHIFT)) {
+                return (int64_t) (((int64_t) -1) * (((((int64_t)digits[1]) << PyLong_SHIFT) | (int64_t)digits[0])));
+            }
+        } else
+        if (size == 3 && (8 * sizeof(int64_t) > 2 * PyLong_SHIFT)) {
+            if ((8 * sizeof(long) > 3 * PyLong_SHIFT)) {
+                long ival = - (long) (((((((unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0]));
+                __PYX_VERIFY_RETURN_INT(int64_t, long, ival)
+            } else if ((8 * sizeof(int64_t) - 1 > 3 * PyLong_SHIFT)) {
+                return (int64_t) (((int64_t) -1) * (((((((int64_t)digits[2]) << PyLong_SHIFT) | (int64_t)digits[1]) << PyLong_SHIFT) | (int64_t)digits[0])));
+            }
+        } else
+        if (size == 4 && (8 * sizeof(int64_t) > 3 * PyLong_SHIFT)) {
+            if ((8 * sizeof(long) > 4 * PyLong_SHIFT)) {
+                long ival = - (long) (((((((((unsigned long)digits[3]) << PyLong_SHIFT) | (unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0]));
+                __PYX_VERIFY_RETURN_INT(int64_t, long, ival)
+            } else if ((8 * sizeof(int64_t) - 1 > 4 * PyLong_SHIFT)) {
+                return (int64_t) (((int64_t) -1) * (((((((((int64_t)digits[3]) << PyLong_SHIFT) | (int64_t)digits[2]) << PyLong_SHIFT) | (int64_t)digits[1]) << PyLong_SHIFT) | (int64_t)digits[0])));
+            }
+        } else
+        {}
+    } else {
+        const Py_ssize_t size = __Pyx_PyLong_DigitCount(x);
+        const digit* digits = __Pyx_PyLong_Digits(x);
+        if (size == 2 && (8 * sizeof(int64_t) > 1 * PyLong_SHIFT)) {
+            if ((8 * sizeof(long) > 2 * PyLong_SHIFT)) {
+                __PYX_VERIFY_RETURN_INT(int64_t, unsigned long, (((((unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+            } else if ((8 * sizeof(int64_t) - 1 > 2 * PyLong_SHIFT)) {
+                return (int64_t) (((((int64_t)digits[1]) << PyLong_SHIFT) | (int64_t)digits[0]));
+            }
+        } else
+        if (size == 3 && (8 * sizeof(int64_t) > 2 * PyLong_SHIFT)) {
+            if ((8 * sizeof(long) > 3 * PyLong_SHIFT)) {
+                __PYX_VERIFY_RETURN_INT(int64_t, unsigned long, (((((((unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+            } else if ((8 * sizeof(int64_t) - 1 > 3 * PyLong_SHIFT)) {
+                return (int64_t) (((((((int64_t)digits[2]) << PyLong_SHIFT) | (int64_t)digits[1]) << PyLong_SHIFT) | (int64_t)digits[0]));
+            }
+        } else
+        if (size == 4 && (8 * sizeof(int64_t) > 3 * PyLong_SHIFT)) {
+            if ((8 * sizeof(long) > 4 * PyLong_SHIFT)) {
+                __PYX_VERIFY_RETURN_INT(int64_t, unsigned long, (((((((((unsigned long)digits[3]) << PyLong_SHIFT) | (unsigned long)digits[2]) << PyLong_SHIFT) | (unsigned long)digits[1]) << PyLong_SHIFT) | (unsigned long)digits[0])))
+            } else if ((8 * sizeof(int64_t) - 1 > 4 * PyLong_SHIFT)) {
+                return (int64_t) (((((((((int64_t)digits[3]) << PyLong_SHIFT) | (int64_t)digits[2]) << PyLong_SHIFT) | (int64_t)digits[1]) << PyLong_SHIFT) | (int64_t)digits[0]));
+            }
+        } else
+        {}
+    }
+#endif
+    #if __PYX_LIMITED_VERSION_HEX >= 0x030d0000
+    if ((sizeof(int64_t) <= sizeof(int)) && (sizeof(int) < sizeof(long))) {
+        __PYX_VERIFY_RETURN_INT_EXC(int64_t, int, PyLong_AsInt(x))
+    } else
+    #endif
+    if ((sizeof(int64_t) <= sizeof(long))) {
+        __PYX_VERIFY_RETURN_INT_EXC(int64_t, long, PyLong_AsLong(x))
+    } else if ((sizeof(int64_t) <= sizeof(PY_LONG_LONG))) {
+        __PYX_VERIFY_RETURN_INT_EXC(int64_t, PY_LONG_LONG, PyLong_AsLongLong(x))
+    }
+    return __Pyx_LargePyLong___Pyx_PyLong_As_int64_t(x);
+raise_neg_overflow:
+    return __Pyx_raise_neg_overflow___Pyx_PyLong_As_int64_t();
+raise_overflow:
+    return __Pyx_raise_overflow___Pyx_PyLong_As_int64_t();
+}
+static int64_t __Pyx_LargePyLong___Pyx_PyLong_As_int64_t(PyObject *x) {
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#endif
+    const int64_t neg_one = (int64_t) -1, const_zero = (int64_t) 0;
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic pop
+#endif
+    const int is_unsigned = neg_one > const_zero;
+    int64_t val;
+    int ret = -1;
+#if PY_VERSION_HEX >= 0x030d00A6 && !CYTHON_COMPILING_IN_LIMITED_API
+    Py_ssize_t bytes_copied = PyLong_AsNativeBytes(
+        x, &val, sizeof(val), Py_ASNATIVEBYTES_NATIVE_ENDIAN | (is_unsigned ? Py_ASNATIVEBYTES_UNSIGNED_BUFFER | Py_ASNATIVEBYTES_REJECT_NEGATIVE : 0));
+    if (unlikely(bytes_copied == -1)) {
+    } else if (unlikely(bytes_copied > (Py_ssize_t) sizeof(val))) {
+        goto raise_overflow;
+    } else {
+        ret = 0;
+    }
+#elif PY_VERSION_HEX < 0x030d0000 && !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_LIMITED_API) || defined(_PyLong_AsByteArray)
+    int one = 1; int is_little = (int)*(unsigned char *)&one;
+    unsigned char *bytes = (unsigned char *)&val;
+    ret = _PyLong_AsByteArray((PyLongObject *)x,
+                                bytes, sizeof(val),
+                                is_little, !is_unsigned);
+    if ((0)) goto raise_overflow;
+#else
+    PyObject *v;
+    PyObject *stepval = NULL, *mask = NULL, *shift = NULL;
+    int bits, remaining_bits, is_negative = 0;
+    int chunk_size = (sizeof(long) < 8) ? 30 : 62;
+    if (likely(PyLong_CheckExact(x))) {
+        v = __Pyx_NewRef(x);
+    } else {
+        v = PyNumber_Long(x);
+        if (unlikely(!v)) return (int64_t) -1;
+        assert(PyLong_CheckExact(v));
+    }
+    {
+        int result = PyObject_RichCompareBool(v, Py_False, Py_LT);
+        if (unlikely(result < 0)) {
+            Py_DECREF(v);
+            return (int64_t) -1;
+        }
+        is_negative = result == 1;
+    }
+    if (is_unsigned && unlikely(is_negative)) {
+        Py_DECREF(v);
+        PyErr_SetString(PyExc_OverflowError,
+            "can't convert negative value to int64_t");
+        return (int64_t) -1;
+    } else if (is_negative) {
+        stepval = PyNumber_Invert(v);
+        Py_DECREF(v);
+        if (unlikely(!stepval))
+            return (int64_t) -1;
+    } else {
+        stepval = v;
+    }
+    v = NULL;
+    val = (int64_t) 0;
+    mask = PyLong_FromLong((1L << chunk_size) - 1); if (unlikely(!mask)) goto done;
+    shift = PyLong_FromLong(chunk_size); if (unlikely(!shift)) goto done;
+    for (bits = 0; bits < (int) sizeof(int64_t) * 8 - chunk_size; bits += chunk_size) {
+        PyObject *tmp, *digit;
+        long idigit;
+        digit = PyNumber_And(stepval, mask);
+        if (unlikely(!digit)) goto done;
+        idigit = PyLong_AsLong(digit);
+        Py_DECREF(digit);
+        if (unlikely(idigit < 0)) goto done;
+        val |= ((int64_t) idigit) << bits;
+        tmp = PyNumber_Rshift(stepval, shift);
+        if (unlikely(!tmp)) goto done;
+        Py_DECREF(stepval); stepval = tmp;
+    }
+    Py_DECREF(shift); shift = NULL;
+    Py_DECREF(mask); mask = NULL;
+    {
+        long idigit = PyLong_AsLong(stepval);
+        if (unlikely(idigit < 0)) goto done;
+        remaining_bits = ((int) sizeof(int64_t) * 8) - bits - (is_unsigned ? 0 : 1);
+        if (unlikely(idigit >= (1L << remaining_bits)))
+            goto raise_overflow;
+        val |= ((int64_t) idigit) << bits;
+    }
+    if (!is_unsigned) {
+        if (unlikely(val & (((int64_t) 1) << (sizeof(int64_t) * 8 - 1))))
+            goto raise_overflow;
+        if (is_negative)
+            val = ~val;
+    }
+    ret = 0;
+done:
+    Py_XDECREF(shift);
+    Py_XDECREF(mask);
+    Py_XDECREF(stepval);
+#endif
+    if (unlikely(ret))
+        return (int64_t) -1;
+    return val;
+raise_overflow:
+    return __Pyx_raise_overflow___Pyx_PyLong_As_int64_t();
+}
+static CYTHON_INLINE int64_t __Pyx_PyLong___Pyx_PyLong_As_int64_t(PyObject *x) {
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#endif
+    const int64_t neg_one = (int64_t) -1, const_zero = (int64_t) 0;
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic pop
+#endif
+    const int is_unsigned = neg_one > const_zero;
+    if (is_unsigned) {
+        #if CYTHON_USE_PYLONG_INTERNALS
+        if (unlikely(__Pyx_PyLong_IsNeg(x))) {
+            goto raise_neg_overflow;
+        } else if (__Pyx_PyLong_IsCompact(x)) {
+            __PYX_VERIFY_RETURN_INT(int64_t, __Pyx_compact_upylong, __Pyx_PyLong_CompactValueUnsigned(x))
+        } else
+        #endif
+        {
+            return __Pyx_PyULong___Pyx_PyLong_As_int64_t(x);
+        }
+    } else {
+        #if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(x)) {
+            __PYX_VERIFY_RETURN_INT(int64_t, __Pyx_compact_pylong, __Pyx_PyLong_CompactValue(x))
+        } else
+        #endif
+        {
+            return __Pyx_PySLong___Pyx_PyLong_As_int64_t(x);
+        }
+    }
+#if CYTHON_USE_PYLONG_INTERNALS
+raise_neg_overflow:
+    return __Pyx_raise_neg_overflow___Pyx_PyLong_As_int64_t();
+raise_overflow:
+    return __Pyx_raise_overflow___Pyx_PyLong_As_int64_t();
+#endif
+}
+static int64_t __Pyx_NonPyLong___Pyx_PyLong_As_int64_t(PyObject *x) {
+    int64_t val;
+    PyObject *tmp = __Pyx_PyNumber_Long(x);
+    if (!tmp) return (int64_t) -1;
+    val = __Pyx_PyLong_As_int64_t(tmp);
+    Py_DECREF(tmp);
+    return val;
+}
+static CYTHON_INLINE int64_t __Pyx_PyLong_As_int64_t(PyObject *x) {
+    if (likely(PyLong_Check(x))) {
+        return __Pyx_PyLong___Pyx_PyLong_As_int64_t(x);
+    } else {
+        return __Pyx_NonPyLong___Pyx_PyLong_As_int64_t(x);
     }
 }
 

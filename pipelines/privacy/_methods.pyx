@@ -6,7 +6,7 @@ surrogate of ``methods._surrogate_once``. Both are checked against those polars 
 ``tests/privacy/test_fast_paths.py``. Nulls are the caller's business (they arrive as empty strings).
 """
 
-from libc.stdint cimport int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t
 
 import numpy as np
 
@@ -27,7 +27,7 @@ cdef inline int _cp_len(uint8_t b) noexcept nogil:
     return 4
 
 
-cdef inline int _cp(const uint8_t[:] data, int64_t j, int ln) noexcept nogil:
+cdef inline int _cp(const uint8_t* data, int64_t j, int ln) noexcept nogil:
     cdef uint8_t b = data[j]
     if ln == 1:
         return b
@@ -53,6 +53,7 @@ def mask_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:]
     cdef int64_t[:] out_off = out_off_arr
     cdef uint8_t[:] out = out_arr
     w = 0
+    cdef const uint8_t* dp = &data[0]
     with nogil:
         for i in range(n):
             a = offsets[i]
@@ -60,14 +61,14 @@ def mask_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:]
             # strip leading / trailing whitespace (code points)
             while a < z:
                 ln = _cp_len(data[a])
-                if not _ws(_cp(data, a, ln)):
+                if not _ws(_cp(dp, a, ln)):
                     break
                 a += ln
             while z > a:
                 j = z - 1
                 while (data[j] & 0xC0) == 0x80:
                     j -= 1
-                if not _ws(_cp(data, j, <int>(z - j))):
+                if not _ws(_cp(dp, j, <int>(z - j))):
                     break
                 z = j
             nchar = 0
@@ -148,3 +149,101 @@ def card_surrogates(const int64_t[:] offsets, const uint8_t[:] data, uint8_t[:, 
             w += ln
             out_off[i + 1] = w
     return out_off_arr, out_arr[:w]
+
+
+def address_prefixes(const int64_t[:] offsets, const uint8_t[:] data, const int32_t[:, :] markers,
+                     const int32_t[:] marker_level, const uint8_t[:] first, int level):
+    """``methods.ADDRESS_LEVELS_RE`` cut: per stripped address, the groups of the three levels are
+    found left to right, each the shortest run (no line break) ending with one of its level's markers
+    (``markers``: code points, 0-padded; ``marker_level``: 1, 2 or 3, tried in row order; ``first``:
+    BMP code point → bit ``level`` set when a marker of that level starts with it) and absent
+    when none follows. Returns (offsets, data, found): the text up to the end of group ``level``
+    (``level`` 0: of group 1, else group 2 — the province cut), found=False when it is absent."""
+    cdef Py_ssize_t n = offsets.shape[0] - 1, i, maxlen = 0
+    cdef int nm = markers.shape[0], mw = markers.shape[1], ncp, p, q, g, mk, k, pos, e1, e2, e3, stop
+    cdef int64_t j, a, z, w = 0, end_byte
+    cdef bint hit
+    for i in range(n):
+        if offsets[i + 1] - offsets[i] > maxlen:
+            maxlen = offsets[i + 1] - offsets[i]
+    cps_arr = np.zeros(maxlen + 1, dtype=np.int32)
+    starts_arr = np.zeros(maxlen + 2, dtype=np.int64)
+    cdef int32_t[:] cps = cps_arr
+    cdef int64_t[:] starts = starts_arr
+    out_off_arr = np.zeros(n + 1, dtype=np.int64)
+    out_arr = np.zeros(max(offsets[n] - offsets[0], 1), dtype=np.uint8)
+    found_arr = np.zeros(n, dtype=np.bool_)
+    cdef int64_t[:] out_off = out_off_arr
+    cdef uint8_t[:] out = out_arr
+    cdef uint8_t[:] found = found_arr.view(np.uint8)
+    cdef int ends[4]
+    cdef const uint8_t* dp = &data[0]
+    with nogil:
+        for i in range(n):
+            a = offsets[i]
+            z = offsets[i + 1]
+            # code points are decoded as the search reaches them (districts end near the start);
+            # trailing whitespace cannot be part of a marker, so the unstripped end bounds the search
+            ncp = 0
+            j = a
+            p = 0
+            while True:
+                if ncp == p:
+                    if j >= z:
+                        break
+                    k = _cp_len(data[j])
+                    starts[ncp] = j
+                    cps[ncp] = _cp(dp, j, k)
+                    ncp += 1
+                    j += k
+                if not _ws(cps[p]):
+                    break
+                p += 1
+            pos = p
+            ends[1] = -1
+            ends[2] = -1
+            ends[3] = -1
+            for g in range(1, 4):
+                hit = False
+                k = pos
+                while not hit:
+                    while ncp < k + mw and j < z:  # decode enough for a marker starting at k
+                        q = _cp_len(data[j])
+                        starts[ncp] = j
+                        cps[ncp] = _cp(dp, j, q)
+                        ncp += 1
+                        j += q
+                    if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)
+                        break
+                    if cps[k] >= 0x10000 or not (first[cps[k]] >> g) & 1:  # no marker of this level starts here
+                        k += 1
+                        continue
+                    for mk in range(nm):
+                        if marker_level[mk] != g:
+                            continue
+                        stop = 0
+                        while stop < mw and markers[mk, stop] != 0:
+                            if k + stop >= ncp or cps[k + stop] != markers[mk, stop]:
+                                break
+                            stop += 1
+                        if stop == mw or markers[mk, stop] == 0:
+                            ends[g] = k + stop
+                            hit = True
+                            break
+                    k += 1
+                if hit:
+                    pos = ends[g]
+            if level == 0:
+                e1 = ends[1] if ends[1] >= 0 else ends[2]
+            else:
+                e1 = ends[level]
+            if e1 >= 0:
+                found[i] = 1
+                if e1 >= ncp:
+                    starts[e1] = j if e1 == ncp else z
+                end_byte = starts[e1]
+                for j in range(starts[p], end_byte):
+                    out[w] = data[j]
+                    w += 1
+            out_off[i + 1] = w
+    return out_off_arr, out_arr[:w], found_arr

@@ -484,3 +484,112 @@ cdef bint _single_tail(const int32_t* buf, int p, int m) noexcept nogil:
         if p == m:
             return True
     return not (_sep(buf[p]) or buf[p] == 88 or buf[p] == 120)
+
+
+def any_normalizable(const uint8_t[:] data):
+    """True when the UTF-8 bytes hold a character ``detect.normalize`` rewrites or its class names:
+    U+3000, U+FF01–U+FF5E, U+2010–U+2014 (the ``_NEEDS_NORMALIZING`` class)."""
+    return _any_normalizable(data)
+
+
+cdef bint _any_normalizable(const uint8_t[:] data) noexcept nogil:
+    cdef Py_ssize_t n = data.shape[0], j
+    cdef uint8_t b0, b1, b2
+    for j in range(n - 2):
+        b0 = data[j]
+        if b0 < 0xE2 or b0 > 0xEF:
+            continue
+        b1 = data[j + 1]
+        b2 = data[j + 2]
+        if b0 == 0xE3 and b1 == 0x80 and b2 == 0x80:
+            return True
+        if b0 == 0xEF and ((b1 == 0xBC and b2 >= 0x81) or (b1 == 0xBD and b2 <= 0x9E)):
+            return True
+        if b0 == 0xE2 and b1 == 0x80 and 0x90 <= b2 <= 0x94:
+            return True
+    return False
+
+
+def canonical_numbers(const int64_t[:] offsets, const uint8_t[:] data, bint mobile):
+    """``methods.canonical`` of number kinds for an all-ASCII (after normalization) column: strip
+    whitespace, drop `` -()+``, upper-case, and for mobiles drop a 86/0086 prefix. Returns
+    (offsets, data), or None when a cell holds another non-ASCII character (the caller then uses
+    the polars expressions, which case-map Unicode)."""
+    cdef Py_ssize_t n = offsets.shape[0] - 1, i
+    cdef int64_t j, end, w = 0, start, a, z, k
+    cdef int32_t cp
+    cdef uint8_t b
+    out_off_arr = np.zeros(n + 1, dtype=np.int64)
+    out_arr = np.zeros(max(offsets[n] - offsets[0], 1), dtype=np.uint8)
+    cdef int64_t[:] out_off = out_off_arr
+    cdef uint8_t[:] out = out_arr
+    cdef bint bad = False
+    with nogil:
+        for i in range(n):
+            j = offsets[i]
+            end = offsets[i + 1]
+            start = w
+            while j < end:
+                b = data[j]
+                if b < 0x80:
+                    cp = b
+                    j += 1
+                elif b < 0xE0:
+                    cp = ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)
+                    j += 2
+                elif b < 0xF0:
+                    cp = ((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6) | (data[j + 2] & 0x3F)
+                    j += 3
+                else:
+                    cp = ((b & 0x07) << 18) | ((data[j + 1] & 0x3F) << 12) | ((data[j + 2] & 0x3F) << 6) | (data[j + 3] & 0x3F)
+                    j += 4
+                cp = _norm(cp)
+                if cp >= 0x80:
+                    bad = True
+                    break
+                out[w] = <uint8_t>cp
+                w += 1
+            if bad:
+                break
+            # strip ASCII whitespace at both ends, then drop the separators inside
+            a = start
+            z = w
+            while a < z and ((9 <= out[a] <= 13) or out[a] == 32):
+                a += 1
+            while z > a and ((9 <= out[z - 1] <= 13) or out[z - 1] == 32):
+                z -= 1
+            w = start
+            for k in range(a, z):
+                b = out[k]
+                if b == 32 or b == 45 or b == 40 or b == 41 or b == 43:
+                    continue
+                if 97 <= b <= 122:
+                    b -= 32
+                out[w] = b
+                w += 1
+            if mobile and _mobile_with_prefix(out, start, w):
+                k = 4 if w - start == 15 else 2
+                for j in range(start, w - k):
+                    out[j] = out[j + k]
+                w -= k
+            out_off[i + 1] = w
+    if bad:
+        return None
+    return out_off_arr, out_arr[:w]
+
+
+cdef bint _mobile_with_prefix(uint8_t[:] c, int64_t a, int64_t z) noexcept nogil:
+    # ^(?:0086|86)(1[3-9][0-9]{9})$
+    cdef int64_t k, o
+    if z - a == 15 and c[a] == 48 and c[a + 1] == 48 and c[a + 2] == 56 and c[a + 3] == 54:
+        o = a + 4
+    elif z - a == 13 and c[a] == 56 and c[a + 1] == 54:
+        o = a + 2
+    else:
+        return False
+    if c[o] != 49 or not (51 <= c[o + 1] <= 57):
+        return False
+    for k in range(o + 2, z):
+        if not (48 <= c[k] <= 57):
+            return False
+    return True

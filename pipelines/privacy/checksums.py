@@ -122,16 +122,19 @@ def buffers(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return offsets, data
 
 
-def strings(offsets: np.ndarray, data: np.ndarray, name: str = "", nulls_from: pl.Series | None = None) -> pl.Series:
-    """Utf8 series from Arrow large-string buffers (valid UTF-8); null where ``nulls_from`` is null."""
+def strings(offsets: np.ndarray, data: np.ndarray, name: str = "", nulls_from: pl.Series | None = None,
+            valid: np.ndarray | None = None) -> pl.Series:
+    """Utf8 series from Arrow large-string buffers (valid UTF-8); null where ``nulls_from`` is null or
+    ``valid`` (booleans) is False."""
     n = len(offsets) - 1
     if n <= 0:
         return pl.Series(name, [], dtype=pl.Utf8)
-    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data)))
-    out = pl.Series(name, pl.from_arrow(arr)).cast(pl.Utf8)
     if nulls_from is not None and nulls_from.null_count():
-        out = out.zip_with(nulls_from.is_not_null(), pl.repeat(None, n, dtype=pl.Utf8, eager=True))
-    return out
+        keep = nulls_from.is_not_null().to_numpy()
+        valid = keep if valid is None else valid & keep
+    bitmap = None if valid is None or valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data)), bitmap)
+    return pl.Series(name, pl.from_arrow(arr)).cast(pl.Utf8)
 
 
 def uscc_check_ok(values: pl.Series) -> np.ndarray:

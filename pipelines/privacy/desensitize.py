@@ -124,12 +124,13 @@ def apply(frame: pl.DataFrame, schema: dict[str, Any], disclosure: Any = None, *
         if n in by_name and by_name[n].sensitivity == "public" and n in frame.columns
         and out.get_column(n).dtype == frame.get_column(n).dtype and out.get_column(n).equals(frame.get_column(n))
     }
-    residual = V.residual_findings(out, exempt=exempt, name_columns=name_columns, skip=unchanged_public)
-    for name, kind in surrogates:
-        if name in out.columns:
-            n_same = V.originals_survive(frame.get_column(name), out.get_column(name), kind)
-            if n_same:
-                residual.append(Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value"))
+    # the re-scan and the surrogate-vs-originals comparisons run side by side (threads)
+    checks = [lambda: V.residual_findings(out, exempt=exempt, name_columns=name_columns, skip=unchanged_public)]
+    checks += [lambda name=name, kind=kind: [
+        Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value")
+        for n_same in [V.originals_survive(frame.get_column(name), out.get_column(name), kind)] if n_same]
+        for name, kind in surrogates if name in out.columns]
+    residual = [f for found in D.map_columns(lambda check: check(), checks) for f in found]
     record.residual = residual
     record.rows_out = out.height
     record.columns_out = list(out.columns)

@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from kaifang.errors import SourceError
+from pipelines.privacy import _scan
 from pipelines.privacy import cellscan as CS
 from pipelines.privacy import checksums as CK
 from pipelines.privacy.kinds import (
@@ -51,7 +52,7 @@ def normalize(expr: pl.Expr) -> pl.Expr:
 def as_text(series: pl.Series) -> pl.Series:
     """The column as normalized text (typed columns are cast to Utf8 first)."""
     s = series if series.dtype == pl.Utf8 else series.cast(pl.Utf8)
-    if s.len() and s.str.contains(_NEEDS_NORMALIZING).any():
+    if s.len() and _scan.any_normalizable(CK.buffers(s)[1]):  # a compiled byte scan for _NEEDS_NORMALIZING
         s = s.to_frame("s").select(normalize(pl.col("s"))).to_series()
     return s
 

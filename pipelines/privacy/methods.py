@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import secrets
+from functools import cache
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from kaifang.errors import ConfigError
-from pipelines.privacy import _methods
+from pipelines.privacy import _methods, _scan
 from pipelines.privacy import cellscan as CS
 from pipelines.privacy import checksums as CK
 from pipelines.privacy import detect as D
@@ -95,11 +96,38 @@ def _span_keep(kind: pl.Expr, nd: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return kf, kl
 
 
+_ONE_RUN_RE = r"(?s)^([^0-9]*)([0-9]+)([Xx]?)(.*)$"
+_KIND_OF_BIT = {bit: kind for kind, bit in CS.KIND_BITS.items()}
+
+
 def _mask_numbers_in_text(text: pl.Series, char: str) -> pl.Series:
-    """Mask every validated number inside free text (separators kept); other characters untouched."""
+    """Mask every validated number inside free text (separators kept); other characters untouched.
+
+    A cell whose only digit run validated as exactly one kind (no trailing X) is masked directly
+    (the token path would find that one span); every other cell with a number goes the token path."""
     flags, kinds = D.cell_scan(text)
-    # cells with a validated only candidate, or several number tokens (the rest hold no number)
-    rows = np.flatnonzero((kinds != 0) | ((flags & CS.F_TOKEN) != 0))
+    token = (flags & CS.F_TOKEN) != 0
+    one_kind = ~token & (kinds != 0) & ((kinds & (kinds - 1)) == 0)
+    rows = np.flatnonzero(one_kind)
+    if rows.size:
+        parts = (pl.DataFrame({"row": rows.astype(np.uint32), "kind": pl.Series(kinds[rows]).replace_strict(_KIND_OF_BIT),
+                               "p": text.gather(rows).str.extract_groups(_ONE_RUN_RE)})
+                 .unnest("p").rename({"1": "pre", "2": "digits", "3": "x", "4": "post"}))
+        direct = parts.filter(pl.col("x") == "")
+        token[parts.filter(pl.col("x") != "").get_column("row").to_numpy()] = True
+        d = pl.col("digits")
+        nd = d.str.len_bytes().cast(pl.Int64)
+        kf, kl = _span_keep(pl.col("kind"), nd)
+        head = kf.clip(0, nd)
+        tail = pl.min_horizontal(kl.clip(0, nd), nd - head)
+        masked = direct.select("row", s=pl.concat_str([pl.col("pre"), d.str.slice(0, head), pl.lit("").str.pad_end(nd - head - tail, char),
+                                                      d.str.slice(nd - tail, tail), pl.col("post")]))
+        text = text.scatter(masked.get_column("row").cast(pl.Int64).to_numpy(), masked.get_column("s"))
+    return _mask_number_tokens(text, np.flatnonzero(token), char)
+
+
+def _mask_number_tokens(text: pl.Series, rows: np.ndarray, char: str) -> pl.Series:
+    """The token path of ``_mask_numbers_in_text`` over ``text[rows]``: pieces, groups, valid spans."""
     rest = pl.DataFrame({"row": rows.astype(np.uint32), "s": text.gather(rows)})
     if rest.height == 0:
         return text
@@ -188,11 +216,24 @@ _HEX_TO_LETTER = np.zeros(256, dtype=np.uint8)
 _HEX_TO_LETTER[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.frombuffer(b"abcdefghijklmnop", dtype=np.uint8)
 
 
+_NUMBER_LIKE = ("cn_resident_id", "cn_mobile", "cn_landline", "bank_card", "cn_uscc", "passport")
+
+
 def canonical(series: pl.Series, kind: str | None) -> pl.Series:
     """The value as hashed: normalized, separators removed for numbers, ``x`` → ``X``, no +86/0086."""
+    if kind in _NUMBER_LIKE:  # compiled, one pass, when every character is ASCII once normalized
+        offsets, data = CK.buffers(series)
+        done = _scan.canonical_numbers(offsets, data, kind == "cn_mobile")
+        if done is not None:
+            return CK.strings(done[0], done[1], series.name, nulls_from=series)
+    return canonical_polars(series, kind)
+
+
+def canonical_polars(series: pl.Series, kind: str | None) -> pl.Series:
+    """``canonical`` as polars expressions (any text; Unicode case mapping)."""
     t = _text(series).to_frame("s")
     c = pl.col("s").str.strip_chars()
-    if kind in ("cn_resident_id", "cn_mobile", "cn_landline", "bank_card", "cn_uscc", "passport"):
+    if kind in _NUMBER_LIKE:
         # each rewrite only when some value needs it (whole-column checks are ~10× cheaper)
         need = t.select(sep=pl.col("s").str.contains(r"[ \-()+]").any(), low=pl.col("s").str.contains("[a-z]").any(),
                         long=(pl.col("s").str.len_bytes() > 11).any()).row(0)
@@ -233,11 +274,14 @@ def pseudonymize(series: pl.Series, params: dict[str, Any], *, kind: str | None,
     ``a``–``p`` (hex digits spelled as letters, so a pseudonym never looks like a number)."""
     length = _int_param(params, "length", 16, field, 8, 64)
     k = key_text(key, field)
-    digest = hmac_hex(canonical(series, kind), k).str.slice(0, length)
-    # hex digit → letter (0→a … f→p) over a byte matrix of the truncated digests; nulls stay null
-    hexes = CK.byte_matrix(digest, length)
-    letters = CK.ascii_rows(_HEX_TO_LETTER[hexes], series.name)
-    return letters.zip_with(digest.is_not_null(), pl.Series([None], dtype=pl.Utf8))
+    digest = hmac_hex(canonical(series, kind), k)
+    # hex digit → letter (0→a … f→p) over the (n, 64) byte matrix of the digests, first ``length``
+    # columns; nulls stay null
+    n = digest.len()
+    offsets, data = CK.buffers(digest.fill_null("0" * 64))
+    hexes = data[offsets[0]:offsets[-1]].reshape(n, 64)[:, :length]
+    return CK.strings(np.arange(0, (n + 1) * length, length, dtype=np.int64), _HEX_TO_LETTER[hexes].reshape(-1),
+                      series.name, nulls_from=digest)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,36 +405,31 @@ def _surrogate_once(orig: pl.Series, kind: str, params: dict, rng: np.random.Gen
 # ---------------------------------------------------------------------------------------------
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
-ADDRESS_LEVELS_RE = r"^(.*?(?:省|自治区|特别行政区))?(.*?(?:市|自治州|盟|地区))?(.*?(?:区|县|旗|市))?"
+ADDRESS_MARKERS = (("省", "自治区", "特别行政区"), ("市", "自治州", "盟", "地区"), ("区", "县", "旗", "市"))
+"""Markers ending the province, city and district parts of an address, tried in this order."""
+ADDRESS_LEVELS_RE = "^" + "".join(f"(.*?(?:{'|'.join(level)}))?" for level in ADDRESS_MARKERS)
+"""The three parts as one regular expression (the reference for ``address_prefix``)."""
 
 
-ADDRESS_KEY_CHARS = 12
+@cache
+def _marker_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(markers as 0-padded code points, their level, BMP code point → bit per level a marker starts with it)."""
+    rows = [(level, word) for level, words in enumerate(ADDRESS_MARKERS, start=1) for word in words]
+    table = np.zeros((len(rows), max(len(w) for _, w in rows)), dtype=np.int32)
+    first = np.zeros(0x10000, dtype=np.uint8)
+    for i, (level, word) in enumerate(rows):
+        table[i, :len(word)] = [ord(ch) for ch in word]
+        first[ord(word[0])] |= 1 << level
+    return table, np.array([level for level, _ in rows], dtype=np.int32), first
 
 
-def address_levels(text: pl.Series) -> pl.Series:
-    """``ADDRESS_LEVELS_RE``'s groups (struct of ``1``, ``2``, ``3``) per address.
-
-    The groups end at the first province, city and district markers, so when all three are found
-    within the first ``ADDRESS_KEY_CHARS`` characters the rest of the address cannot change them (no
-    marker is a prefix-crossing extension of another): those prefixes are parsed once per distinct
-    prefix; the other addresses are parsed whole. Same result, ~5× faster on real address columns."""
-    def parse(s: pl.Series) -> pl.Series:
-        return s.to_frame("s").select(pl.col("s").str.extract_groups(ADDRESS_LEVELS_RE)).to_series()
-
-    keys = text.str.slice(0, ADDRESS_KEY_CHARS)
-    if text.len() < 1000 or not D.mostly_repeated(keys):
-        return parse(text)
-    distinct = keys.unique()
-    levels = pl.DataFrame({"k": distinct, "g": parse(distinct)})
-    out = keys.to_frame("k").join(levels, on="k", how="left", nulls_equal=True, maintain_order="left").get_column("g")
-    g = pl.col("g")
-    partial = out.to_frame("g").select(g.struct.field("1").is_null() | g.struct.field("2").is_null()
-                                       | g.struct.field("3").is_null()).to_series().arg_true()
-    if partial.len() == 0:
-        return out
-    whole = pl.DataFrame({"i": partial, "f": parse(text.gather(partial))})
-    return (out.to_frame("g").with_row_index("i").join(whole, on="i", how="left", maintain_order="left")
-            .select(pl.when(pl.col("f").is_not_null()).then(pl.col("f")).otherwise(g).alias("g")).to_series())
+def address_prefix(text: pl.Series, to: str) -> pl.Series:
+    """The stripped address cut after its district (``to="district"``), city, or province part — the
+    groups of ``ADDRESS_LEVELS_RE`` joined up to that part (province: the city when no province
+    part); null when that part is absent. Compiled, one pass."""
+    offsets, data = CK.buffers(text)
+    off, out, found = _methods.address_prefixes(offsets, data, *_marker_table(), {"district": 3, "city": 2, "province": 0}[to])
+    return CK.strings(off, out, text.name, nulls_from=text, valid=found)
 
 
 def _as_date(series: pl.Series) -> pl.Expr:
@@ -441,15 +480,8 @@ def generalize(series: pl.Series, params: dict[str, Any], *, kind: str | None, f
         t = c.cast(pl.Utf8).str.strip_chars()
         is_code = t.str.contains(r"^[1-9][0-9]{5}(?:[0-9]{3}|[0-9]{6})?$")
         code = {"district": t.str.slice(0, 6), "city": t.str.slice(0, 4) + "00", "province": t.str.slice(0, 2) + "0000"}[to]
-        df = df.with_columns(g=address_levels(D.as_text(series).to_frame("s").select(t).to_series()))
-        p, ci, di = (pl.col("g").struct.field(x) for x in ("1", "2", "3"))
-        if to == "district":
-            addr = pl.when(di.is_not_null()).then(pl.concat_str([p.fill_null(""), ci.fill_null(""), di]))
-        elif to == "city":
-            addr = pl.when(ci.is_not_null()).then(pl.concat_str([p.fill_null(""), ci]))
-        else:
-            addr = pl.when(p.is_not_null()).then(p).otherwise(ci)
-        out = pl.when(is_code).then(code).otherwise(addr)
+        df = df.with_columns(addr=address_prefix(D.as_text(series), to))
+        out = pl.when(is_code).then(code).otherwise(pl.col("addr"))
     elif to == "prefix":
         ln = _int_param(params, "length", 3, field, 1, 64)
         out = c.cast(pl.Utf8).str.slice(0, ln)

@@ -142,12 +142,43 @@ def test_per_value_methods_on_repeated_values_equal_the_plain_computation():
         M.generalize(series, params, kind="address", field="addr").to_list()
 
 
-def test_address_levels_by_prefix_equal_whole_parsing():
+@pytest.mark.parametrize("to", ["district", "city", "province"])
+def test_compiled_address_cut_equals_the_regular_expression(to):
     r = random.Random(12)
-    heads = ["云南省昆明市五华区", "内蒙古自治区呼和浩特市新城区", "北京市朝阳区", "广西壮族自治区南宁市青秀区", "新疆维吾尔自治区", "某某路"]
-    text = pl.Series([None if r.random() < 0.02 else r.choice(heads) + f"幸福路{r.randint(1, 99)}号" for _ in range(5000)])
-    whole = text.to_frame("s").select(pl.col("s").str.extract_groups(M.ADDRESS_LEVELS_RE)).to_series()
-    assert M.address_levels(text).equals(whole)
+    heads = ["云南省昆明市五华区", "内蒙古自治区呼和浩特市新城区", "北京市朝阳区", "广西壮族自治区南宁市青秀区", "新疆维吾尔自治区",
+             "某某路", "香港特别行政区", "湖北省恩施土家族苗族自治州恩施市", "内蒙古自治区锡林郭勒盟", "西藏自治区那曲地区",
+             "省", "区", " 上海市\n浦东新区", "浙江省\n杭州市", "\u3000河北省石家庄市长安区 ", ""]
+    text = pl.Series("a", [None if r.random() < 0.02 else r.choice(heads) + r.choice(["", "幸福路12号", "市", "县城"])
+                           for _ in range(5000)])
+    g = text.str.strip_chars().to_frame("s").select(pl.col("s").str.extract_groups(M.ADDRESS_LEVELS_RE)).to_series()
+    p, ci, di = (pl.col("g").struct.field(x) for x in ("1", "2", "3"))
+    expected = g.to_frame("g").select({
+        "district": pl.when(di.is_not_null()).then(pl.concat_str([p.fill_null(""), ci.fill_null(""), di])),
+        "city": pl.when(ci.is_not_null()).then(pl.concat_str([p.fill_null(""), ci])),
+        "province": pl.when(p.is_not_null()).then(p).otherwise(ci)}[to]).to_series()
+    got = M.address_prefix(text, to)
+    assert got.to_list() == expected.to_list()
+    assert got.null_count() < text.len() // 2
+
+
+def test_compiled_canonical_numbers_equal_the_polars_expressions():
+    r = random.Random(16)
+    alphabet = "0123456789" * 3 + " -()+xX\t" + "０１２３４５６７８９－（）　"
+    values = [r.choice(["", "+86 ", "0086", "86", " "]) + "".join(r.choice(alphabet) for _ in range(r.randint(0, 20)))
+              for _ in range(4000)] + [None, "", "86 138 0013 8000", "(0086)13800138000", "11010119900307123x"]
+    series = pl.Series("v", values)
+    for kind in ("cn_resident_id", "cn_mobile", "bank_card", "passport"):
+        assert M.canonical(series, kind).to_list() == M.canonical_polars(series, kind).to_list()
+    offsets, data = CK.buffers(pl.Series(["e12345678", "straße"]))
+    assert M._scan.canonical_numbers(offsets, data, False) is None  # non-ASCII: the polars path (Unicode case)
+
+
+def test_compiled_normalization_check_equals_the_regular_expression():
+    r = random.Random(18)
+    chars = "a1 中\u3000\uff01\uff5e\uff5f\u2010\u2012\u2014\u2015\u300c\uff00"
+    for _ in range(300):
+        s = pl.Series([ "".join(r.choice(chars) for _ in range(r.randint(0, 4))) for _ in range(r.randint(1, 4))])
+        assert M._scan.any_normalizable(CK.buffers(s)[1]) == bool(s.str.contains(D._NEEDS_NORMALIZING).any())
 
 
 @pytest.mark.parametrize("method,params,kind", [("pseudonymize", {}, "cn_mobile"), ("mask", {}, "cn_mobile"),
