@@ -3260,6 +3260,11 @@ static PyObject *__pyx_memoryviewslice__get_base(struct __pyx_memoryviewslice_ob
 
 /* Module declarations from "libc.stdint" */
 
+/* Module declarations from "pipelines.privacy._utf8" */
+static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_5_utf8__cp_len(uint8_t); /*proto*/
+static CYTHON_INLINE int32_t __pyx_f_9pipelines_7privacy_5_utf8__cp(uint8_t const *, int64_t, int); /*proto*/
+static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_5_utf8__ws(int32_t); /*proto*/
+
 /* Module declarations from "pipelines.privacy._methods" */
 static PyObject *__pyx_collections_abc_Sequence = 0;
 static PyObject *generic = 0;
@@ -3269,9 +3274,6 @@ static PyObject *contiguous = 0;
 static PyObject *indirect_contiguous = 0;
 static int __pyx_memoryview_thread_locks_used;
 static PyThread_type_lock __pyx_memoryview_thread_locks[8];
-static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__ws(int); /*proto*/
-static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp_len(uint8_t); /*proto*/
-static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp(uint8_t const *, int64_t, int); /*proto*/
 static int __pyx_array_allocate_buffer(struct __pyx_array_obj *); /*proto*/
 static struct __pyx_array_obj *__pyx_array_new(PyObject *, Py_ssize_t, char *, char const *, char *); /*proto*/
 static PyObject *__pyx_memoryview_new(PyObject *, int, int, __Pyx_TypeInfo const *); /*proto*/
@@ -17996,29 +17998,319 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
   return __pyx_r;
 }
 
-/* "pipelines/privacy/_methods.pyx":14
+/* "pipelines/privacy/_utf8.pxd":5
  * 
  * 
- * cdef inline bint _ws(int cp) noexcept nogil:             # <<<<<<<<<<<<<<
- *     # char::is_whitespace (what polars' strip_chars() strips)
- *     return (9 <= cp <= 13) or cp == 32 or cp == 0x85 or cp == 0xA0 or cp == 0x1680 or (0x2000 <= cp <= 0x200A) \
+ * cdef inline int _cp_len(uint8_t b) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """Bytes of the UTF-8 sequence led by ``b``."""
+ *     if b < 0x80:
 */
 
-static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__ws(int __pyx_v_cp) {
+static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_5_utf8__cp_len(uint8_t __pyx_v_b) {
+  int __pyx_r;
+  int __pyx_t_1;
+
+  /* "pipelines/privacy/_utf8.pxd":7
+ * cdef inline int _cp_len(uint8_t b) noexcept nogil:
+ *     """Bytes of the UTF-8 sequence led by ``b``."""
+ *     if b < 0x80:             # <<<<<<<<<<<<<<
+ *         return 1
+ *     if b < 0xE0:
+*/
+  __pyx_t_1 = (__pyx_v_b < 0x80);
+
+  if (__pyx_t_1) {
+
+
+    /* "pipelines/privacy/_utf8.pxd":8
+ *     """Bytes of the UTF-8 sequence led by ``b``."""
+ *     if b < 0x80:
+ *         return 1             # <<<<<<<<<<<<<<
+ *     if b < 0xE0:
+ *         return 2
+*/
+    {
+
+      __pyx_r = 1;
+    }
+    goto __pyx_L0;
+
+    /* "pipelines/privacy/_utf8.pxd":7
+ * cdef inline int _cp_len(uint8_t b) noexcept nogil:
+ *     """Bytes of the UTF-8 sequence led by ``b``."""
+ *     if b < 0x80:             # <<<<<<<<<<<<<<
+ *         return 1
+ *     if b < 0xE0:
+*/
+  }
+
+  /* "pipelines/privacy/_utf8.pxd":9
+ *     if b < 0x80:
+ *         return 1
+ *     if b < 0xE0:             # <<<<<<<<<<<<<<
+ *         return 2
+ *     if b < 0xF0:
+*/
+  __pyx_t_1 = (__pyx_v_b < 0xE0);
+
+  if (__pyx_t_1) {
+
+
+    /* "pipelines/privacy/_utf8.pxd":10
+ *         return 1
+ *     if b < 0xE0:
+ *         return 2             # <<<<<<<<<<<<<<
+ *     if b < 0xF0:
+ *         return 3
+*/
+    {
+
+      __pyx_r = 2;
+    }
+    goto __pyx_L0;
+
+    /* "pipelines/privacy/_utf8.pxd":9
+ *     if b < 0x80:
+ *         return 1
+ *     if b < 0xE0:             # <<<<<<<<<<<<<<
+ *         return 2
+ *     if b < 0xF0:
+*/
+  }
+
+  /* "pipelines/privacy/_utf8.pxd":11
+ *     if b < 0xE0:
+ *         return 2
+ *     if b < 0xF0:             # <<<<<<<<<<<<<<
+ *         return 3
+ *     return 4
+*/
+  __pyx_t_1 = (__pyx_v_b < 0xF0);
+
+  if (__pyx_t_1) {
+
+
+    /* "pipelines/privacy/_utf8.pxd":12
+ *         return 2
+ *     if b < 0xF0:
+ *         return 3             # <<<<<<<<<<<<<<
+ *     return 4
+ * 
+*/
+    {
+
+      __pyx_r = 3;
+    }
+    goto __pyx_L0;
+
+    /* "pipelines/privacy/_utf8.pxd":11
+ *     if b < 0xE0:
+ *         return 2
+ *     if b < 0xF0:             # <<<<<<<<<<<<<<
+ *         return 3
+ *     return 4
+*/
+  }
+
+  /* "pipelines/privacy/_utf8.pxd":13
+ *     if b < 0xF0:
+ *         return 3
+ *     return 4             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  {
+
+    __pyx_r = 4;
+  }
+  goto __pyx_L0;
+
+  /* "pipelines/privacy/_utf8.pxd":5
+ * 
+ * 
+ * cdef inline int _cp_len(uint8_t b) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """Bytes of the UTF-8 sequence led by ``b``."""
+ *     if b < 0x80:
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "pipelines/privacy/_utf8.pxd":16
+ * 
+ * 
+ * cdef inline int32_t _cp(const uint8_t* data, int64_t i, int ln) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """The code point of the ``ln``-byte UTF-8 sequence at ``data[i]``."""
+ *     cdef uint8_t b = data[i]
+*/
+
+static CYTHON_INLINE int32_t __pyx_f_9pipelines_7privacy_5_utf8__cp(uint8_t const *__pyx_v_data, int64_t __pyx_v_i, int __pyx_v_ln) {
+  uint8_t __pyx_v_b;
+  int32_t __pyx_r;
+  int __pyx_t_1;
+
+  /* "pipelines/privacy/_utf8.pxd":18
+ * cdef inline int32_t _cp(const uint8_t* data, int64_t i, int ln) noexcept nogil:
+ *     """The code point of the ``ln``-byte UTF-8 sequence at ``data[i]``."""
+ *     cdef uint8_t b = data[i]             # <<<<<<<<<<<<<<
+ *     if ln == 1:
+ *         return b
+*/
+  __pyx_v_b = (__pyx_v_data[__pyx_v_i]);
+
+  /* "pipelines/privacy/_utf8.pxd":19
+ *     """The code point of the ``ln``-byte UTF-8 sequence at ``data[i]``."""
+ *     cdef uint8_t b = data[i]
+ *     if ln == 1:             # <<<<<<<<<<<<<<
+ *         return b
+ *     if ln == 2:
+*/
+  __pyx_t_1 = (__pyx_v_ln == 1);
+
+  if (__pyx_t_1) {
+
+
+    /* "pipelines/privacy/_utf8.pxd":20
+ *     cdef uint8_t b = data[i]
+ *     if ln == 1:
+ *         return b             # <<<<<<<<<<<<<<
+ *     if ln == 2:
+ *         return ((b & 0x1F) << 6) | (data[i + 1] & 0x3F)
+*/
+    {
+
+      __pyx_r = __pyx_v_b;
+    }
+    goto __pyx_L0;
+
+    /* "pipelines/privacy/_utf8.pxd":19
+ *     """The code point of the ``ln``-byte UTF-8 sequence at ``data[i]``."""
+ *     cdef uint8_t b = data[i]
+ *     if ln == 1:             # <<<<<<<<<<<<<<
+ *         return b
+ *     if ln == 2:
+*/
+  }
+
+  /* "pipelines/privacy/_utf8.pxd":21
+ *     if ln == 1:
+ *         return b
+ *     if ln == 2:             # <<<<<<<<<<<<<<
+ *         return ((b & 0x1F) << 6) | (data[i + 1] & 0x3F)
+ *     if ln == 3:
+*/
+  __pyx_t_1 = (__pyx_v_ln == 2);
+
+  if (__pyx_t_1) {
+
+
+    /* "pipelines/privacy/_utf8.pxd":22
+ *         return b
+ *     if ln == 2:
+ *         return ((b & 0x1F) << 6) | (data[i + 1] & 0x3F)             # <<<<<<<<<<<<<<
+ *     if ln == 3:
+ *         return ((b & 0x0F) << 12) | ((data[i + 1] & 0x3F) << 6) | (data[i + 2] & 0x3F)
+*/
+    {
+
+      __pyx_r = (((__pyx_v_b & 0x1F) << 6) | ((__pyx_v_data[(__pyx_v_i + 1)]) & 0x3F));
+    }
+    goto __pyx_L0;
+
+    /* "pipelines/privacy/_utf8.pxd":21
+ *     if ln == 1:
+ *         return b
+ *     if ln == 2:             # <<<<<<<<<<<<<<
+ *         return ((b & 0x1F) << 6) | (data[i + 1] & 0x3F)
+ *     if ln == 3:
+*/
+  }
+
+  /* "pipelines/privacy/_utf8.pxd":23
+ *     if ln == 2:
+ *         return ((b & 0x1F) << 6) | (data[i + 1] & 0x3F)
+ *     if ln == 3:             # <<<<<<<<<<<<<<
+ *         return ((b & 0x0F) << 12) | ((data[i + 1] & 0x3F) << 6) | (data[i + 2] & 0x3F)
+ *     return ((b & 0x07) << 18) | ((data[i + 1] & 0x3F) << 12) | ((data[i + 2] & 0x3F) << 6) | (data[i + 3] & 0x3F)
+*/
+  __pyx_t_1 = (__pyx_v_ln == 3);
+
+  if (__pyx_t_1) {
+
+
+    /* "pipelines/privacy/_utf8.pxd":24
+ *         return ((b & 0x1F) << 6) | (data[i + 1] & 0x3F)
+ *     if ln == 3:
+ *         return ((b & 0x0F) << 12) | ((data[i + 1] & 0x3F) << 6) | (data[i + 2] & 0x3F)             # <<<<<<<<<<<<<<
+ *     return ((b & 0x07) << 18) | ((data[i + 1] & 0x3F) << 12) | ((data[i + 2] & 0x3F) << 6) | (data[i + 3] & 0x3F)
+ * 
+*/
+    {
+
+      __pyx_r = ((((__pyx_v_b & 0x0F) << 12) | (((__pyx_v_data[(__pyx_v_i + 1)]) & 0x3F) << 6)) | ((__pyx_v_data[(__pyx_v_i + 2)]) & 0x3F));
+    }
+    goto __pyx_L0;
+
+    /* "pipelines/privacy/_utf8.pxd":23
+ *     if ln == 2:
+ *         return ((b & 0x1F) << 6) | (data[i + 1] & 0x3F)
+ *     if ln == 3:             # <<<<<<<<<<<<<<
+ *         return ((b & 0x0F) << 12) | ((data[i + 1] & 0x3F) << 6) | (data[i + 2] & 0x3F)
+ *     return ((b & 0x07) << 18) | ((data[i + 1] & 0x3F) << 12) | ((data[i + 2] & 0x3F) << 6) | (data[i + 3] & 0x3F)
+*/
+  }
+
+  /* "pipelines/privacy/_utf8.pxd":25
+ *     if ln == 3:
+ *         return ((b & 0x0F) << 12) | ((data[i + 1] & 0x3F) << 6) | (data[i + 2] & 0x3F)
+ *     return ((b & 0x07) << 18) | ((data[i + 1] & 0x3F) << 12) | ((data[i + 2] & 0x3F) << 6) | (data[i + 3] & 0x3F)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  {
+
+    __pyx_r = (((((__pyx_v_b & 0x07) << 18) | (((__pyx_v_data[(__pyx_v_i + 1)]) & 0x3F) << 12)) | (((__pyx_v_data[(__pyx_v_i + 2)]) & 0x3F) << 6)) | ((__pyx_v_data[(__pyx_v_i + 3)]) & 0x3F));
+  }
+  goto __pyx_L0;
+
+  /* "pipelines/privacy/_utf8.pxd":16
+ * 
+ * 
+ * cdef inline int32_t _cp(const uint8_t* data, int64_t i, int ln) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """The code point of the ``ln``-byte UTF-8 sequence at ``data[i]``."""
+ *     cdef uint8_t b = data[i]
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+
+  return __pyx_r;
+}
+
+/* "pipelines/privacy/_utf8.pxd":28
+ * 
+ * 
+ * cdef inline bint _ws(int32_t c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """char::is_whitespace (what polars' strip_chars() strips)."""
+ *     return (9 <= c <= 13) or c == 32 or c == 0x85 or c == 0xA0 or c == 0x1680 or (0x2000 <= c <= 0x200A) \
+*/
+
+static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_5_utf8__ws(int32_t __pyx_v_c) {
   int __pyx_r;
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "pipelines/privacy/_methods.pyx":16
- * cdef inline bint _ws(int cp) noexcept nogil:
- *     # char::is_whitespace (what polars' strip_chars() strips)
- *     return (9 <= cp <= 13) or cp == 32 or cp == 0x85 or cp == 0xA0 or cp == 0x1680 or (0x2000 <= cp <= 0x200A) \             # <<<<<<<<<<<<<<
- *         or cp == 0x2028 or cp == 0x2029 or cp == 0x202F or cp == 0x205F or cp == 0x3000
- * 
+  /* "pipelines/privacy/_utf8.pxd":30
+ * cdef inline bint _ws(int32_t c) noexcept nogil:
+ *     """char::is_whitespace (what polars' strip_chars() strips)."""
+ *     return (9 <= c <= 13) or c == 32 or c == 0x85 or c == 0xA0 or c == 0x1680 or (0x2000 <= c <= 0x200A) \             # <<<<<<<<<<<<<<
+ *         or c == 0x2028 or c == 0x2029 or c == 0x202F or c == 0x205F or c == 0x3000
 */
-  __pyx_t_2 = (9 <= __pyx_v_cp);
+  __pyx_t_2 = (9 <= __pyx_v_c);
   if (__pyx_t_2) {
-    __pyx_t_2 = (__pyx_v_cp <= 13);
+    __pyx_t_2 = (__pyx_v_c <= 13);
   }
   if (!__pyx_t_2) {
 
@@ -18028,7 +18320,7 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__ws(int __pyx_v_c
 
     goto __pyx_L3_bool_binop_done;
   }
-  __pyx_t_2 = (__pyx_v_cp == 32);
+  __pyx_t_2 = (__pyx_v_c == 32);
 
   if (!__pyx_t_2) {
 
@@ -18038,7 +18330,7 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__ws(int __pyx_v_c
 
     goto __pyx_L3_bool_binop_done;
   }
-  __pyx_t_2 = (__pyx_v_cp == 0x85);
+  __pyx_t_2 = (__pyx_v_c == 0x85);
 
   if (!__pyx_t_2) {
 
@@ -18048,7 +18340,7 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__ws(int __pyx_v_c
 
     goto __pyx_L3_bool_binop_done;
   }
-  __pyx_t_2 = (__pyx_v_cp == 0xA0);
+  __pyx_t_2 = (__pyx_v_c == 0xA0);
 
   if (!__pyx_t_2) {
 
@@ -18058,7 +18350,7 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__ws(int __pyx_v_c
 
     goto __pyx_L3_bool_binop_done;
   }
-  __pyx_t_2 = (__pyx_v_cp == 0x1680);
+  __pyx_t_2 = (__pyx_v_c == 0x1680);
 
   if (!__pyx_t_2) {
 
@@ -18069,16 +18361,14 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__ws(int __pyx_v_c
     goto __pyx_L3_bool_binop_done;
   }
 
-  /* "pipelines/privacy/_methods.pyx":17
- *     # char::is_whitespace (what polars' strip_chars() strips)
- *     return (9 <= cp <= 13) or cp == 32 or cp == 0x85 or cp == 0xA0 or cp == 0x1680 or (0x2000 <= cp <= 0x200A) \
- *         or cp == 0x2028 or cp == 0x2029 or cp == 0x202F or cp == 0x205F or cp == 0x3000             # <<<<<<<<<<<<<<
- * 
- * 
+  /* "pipelines/privacy/_utf8.pxd":31
+ *     """char::is_whitespace (what polars' strip_chars() strips)."""
+ *     return (9 <= c <= 13) or c == 32 or c == 0x85 or c == 0xA0 or c == 0x1680 or (0x2000 <= c <= 0x200A) \
+ *         or c == 0x2028 or c == 0x2029 or c == 0x202F or c == 0x205F or c == 0x3000             # <<<<<<<<<<<<<<
 */
-  __pyx_t_2 = (0x2000 <= __pyx_v_cp);
+  __pyx_t_2 = (0x2000 <= __pyx_v_c);
   if (__pyx_t_2) {
-    __pyx_t_2 = (__pyx_v_cp <= 0x200A);
+    __pyx_t_2 = (__pyx_v_c <= 0x200A);
   }
   if (!__pyx_t_2) {
 
@@ -18088,7 +18378,7 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__ws(int __pyx_v_c
 
     goto __pyx_L3_bool_binop_done;
   }
-  switch (__pyx_v_cp) {
+  switch (__pyx_v_c) {
     case 0x2028:
     case 0x2029:
     case 0x202F:
@@ -18109,12 +18399,12 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__ws(int __pyx_v_c
   }
   goto __pyx_L0;
 
-  /* "pipelines/privacy/_methods.pyx":14
+  /* "pipelines/privacy/_utf8.pxd":28
  * 
  * 
- * cdef inline bint _ws(int cp) noexcept nogil:             # <<<<<<<<<<<<<<
- *     # char::is_whitespace (what polars' strip_chars() strips)
- *     return (9 <= cp <= 13) or cp == 32 or cp == 0x85 or cp == 0xA0 or cp == 0x1680 or (0x2000 <= cp <= 0x200A) \
+ * cdef inline bint _ws(int32_t c) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """char::is_whitespace (what polars' strip_chars() strips)."""
+ *     return (9 <= c <= 13) or c == 32 or c == 0x85 or c == 0xA0 or c == 0x1680 or (0x2000 <= c <= 0x200A) \
 */
 
   /* function exit code */
@@ -18122,298 +18412,7 @@ static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__ws(int __pyx_v_c
   return __pyx_r;
 }
 
-/* "pipelines/privacy/_methods.pyx":20
- * 
- * 
- * cdef inline int _cp_len(uint8_t b) noexcept nogil:             # <<<<<<<<<<<<<<
- *     if b < 0x80:
- *         return 1
-*/
-
-static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp_len(uint8_t __pyx_v_b) {
-  int __pyx_r;
-  int __pyx_t_1;
-
-  /* "pipelines/privacy/_methods.pyx":21
- * 
- * cdef inline int _cp_len(uint8_t b) noexcept nogil:
- *     if b < 0x80:             # <<<<<<<<<<<<<<
- *         return 1
- *     if b < 0xE0:
-*/
-  __pyx_t_1 = (__pyx_v_b < 0x80);
-
-  if (__pyx_t_1) {
-
-
-    /* "pipelines/privacy/_methods.pyx":22
- * cdef inline int _cp_len(uint8_t b) noexcept nogil:
- *     if b < 0x80:
- *         return 1             # <<<<<<<<<<<<<<
- *     if b < 0xE0:
- *         return 2
-*/
-    {
-
-      __pyx_r = 1;
-    }
-    goto __pyx_L0;
-
-    /* "pipelines/privacy/_methods.pyx":21
- * 
- * cdef inline int _cp_len(uint8_t b) noexcept nogil:
- *     if b < 0x80:             # <<<<<<<<<<<<<<
- *         return 1
- *     if b < 0xE0:
-*/
-  }
-
-  /* "pipelines/privacy/_methods.pyx":23
- *     if b < 0x80:
- *         return 1
- *     if b < 0xE0:             # <<<<<<<<<<<<<<
- *         return 2
- *     if b < 0xF0:
-*/
-  __pyx_t_1 = (__pyx_v_b < 0xE0);
-
-  if (__pyx_t_1) {
-
-
-    /* "pipelines/privacy/_methods.pyx":24
- *         return 1
- *     if b < 0xE0:
- *         return 2             # <<<<<<<<<<<<<<
- *     if b < 0xF0:
- *         return 3
-*/
-    {
-
-      __pyx_r = 2;
-    }
-    goto __pyx_L0;
-
-    /* "pipelines/privacy/_methods.pyx":23
- *     if b < 0x80:
- *         return 1
- *     if b < 0xE0:             # <<<<<<<<<<<<<<
- *         return 2
- *     if b < 0xF0:
-*/
-  }
-
-  /* "pipelines/privacy/_methods.pyx":25
- *     if b < 0xE0:
- *         return 2
- *     if b < 0xF0:             # <<<<<<<<<<<<<<
- *         return 3
- *     return 4
-*/
-  __pyx_t_1 = (__pyx_v_b < 0xF0);
-
-  if (__pyx_t_1) {
-
-
-    /* "pipelines/privacy/_methods.pyx":26
- *         return 2
- *     if b < 0xF0:
- *         return 3             # <<<<<<<<<<<<<<
- *     return 4
- * 
-*/
-    {
-
-      __pyx_r = 3;
-    }
-    goto __pyx_L0;
-
-    /* "pipelines/privacy/_methods.pyx":25
- *     if b < 0xE0:
- *         return 2
- *     if b < 0xF0:             # <<<<<<<<<<<<<<
- *         return 3
- *     return 4
-*/
-  }
-
-  /* "pipelines/privacy/_methods.pyx":27
- *     if b < 0xF0:
- *         return 3
- *     return 4             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  {
-
-    __pyx_r = 4;
-  }
-  goto __pyx_L0;
-
-  /* "pipelines/privacy/_methods.pyx":20
- * 
- * 
- * cdef inline int _cp_len(uint8_t b) noexcept nogil:             # <<<<<<<<<<<<<<
- *     if b < 0x80:
- *         return 1
-*/
-
-  /* function exit code */
-  __pyx_L0:;
-  return __pyx_r;
-}
-
-/* "pipelines/privacy/_methods.pyx":30
- * 
- * 
- * cdef inline int _cp(const uint8_t* data, int64_t j, int ln) noexcept nogil:             # <<<<<<<<<<<<<<
- *     cdef uint8_t b = data[j]
- *     if ln == 1:
-*/
-
-static CYTHON_INLINE int __pyx_f_9pipelines_7privacy_8_methods__cp(uint8_t const *__pyx_v_data, int64_t __pyx_v_j, int __pyx_v_ln) {
-  uint8_t __pyx_v_b;
-  int __pyx_r;
-  int __pyx_t_1;
-
-  /* "pipelines/privacy/_methods.pyx":31
- * 
- * cdef inline int _cp(const uint8_t* data, int64_t j, int ln) noexcept nogil:
- *     cdef uint8_t b = data[j]             # <<<<<<<<<<<<<<
- *     if ln == 1:
- *         return b
-*/
-  __pyx_v_b = (__pyx_v_data[__pyx_v_j]);
-
-  /* "pipelines/privacy/_methods.pyx":32
- * cdef inline int _cp(const uint8_t* data, int64_t j, int ln) noexcept nogil:
- *     cdef uint8_t b = data[j]
- *     if ln == 1:             # <<<<<<<<<<<<<<
- *         return b
- *     if ln == 2:
-*/
-  __pyx_t_1 = (__pyx_v_ln == 1);
-
-  if (__pyx_t_1) {
-
-
-    /* "pipelines/privacy/_methods.pyx":33
- *     cdef uint8_t b = data[j]
- *     if ln == 1:
- *         return b             # <<<<<<<<<<<<<<
- *     if ln == 2:
- *         return ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)
-*/
-    {
-
-      __pyx_r = __pyx_v_b;
-    }
-    goto __pyx_L0;
-
-    /* "pipelines/privacy/_methods.pyx":32
- * cdef inline int _cp(const uint8_t* data, int64_t j, int ln) noexcept nogil:
- *     cdef uint8_t b = data[j]
- *     if ln == 1:             # <<<<<<<<<<<<<<
- *         return b
- *     if ln == 2:
-*/
-  }
-
-  /* "pipelines/privacy/_methods.pyx":34
- *     if ln == 1:
- *         return b
- *     if ln == 2:             # <<<<<<<<<<<<<<
- *         return ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)
- *     if ln == 3:
-*/
-  __pyx_t_1 = (__pyx_v_ln == 2);
-
-  if (__pyx_t_1) {
-
-
-    /* "pipelines/privacy/_methods.pyx":35
- *         return b
- *     if ln == 2:
- *         return ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)             # <<<<<<<<<<<<<<
- *     if ln == 3:
- *         return ((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6) | (data[j + 2] & 0x3F)
-*/
-    {
-
-      __pyx_r = (((__pyx_v_b & 0x1F) << 6) | ((__pyx_v_data[(__pyx_v_j + 1)]) & 0x3F));
-    }
-    goto __pyx_L0;
-
-    /* "pipelines/privacy/_methods.pyx":34
- *     if ln == 1:
- *         return b
- *     if ln == 2:             # <<<<<<<<<<<<<<
- *         return ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)
- *     if ln == 3:
-*/
-  }
-
-  /* "pipelines/privacy/_methods.pyx":36
- *     if ln == 2:
- *         return ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)
- *     if ln == 3:             # <<<<<<<<<<<<<<
- *         return ((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6) | (data[j + 2] & 0x3F)
- *     return ((b & 0x07) << 18) | ((data[j + 1] & 0x3F) << 12) | ((data[j + 2] & 0x3F) << 6) | (data[j + 3] & 0x3F)
-*/
-  __pyx_t_1 = (__pyx_v_ln == 3);
-
-  if (__pyx_t_1) {
-
-
-    /* "pipelines/privacy/_methods.pyx":37
- *         return ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)
- *     if ln == 3:
- *         return ((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6) | (data[j + 2] & 0x3F)             # <<<<<<<<<<<<<<
- *     return ((b & 0x07) << 18) | ((data[j + 1] & 0x3F) << 12) | ((data[j + 2] & 0x3F) << 6) | (data[j + 3] & 0x3F)
- * 
-*/
-    {
-
-      __pyx_r = ((((__pyx_v_b & 0x0F) << 12) | (((__pyx_v_data[(__pyx_v_j + 1)]) & 0x3F) << 6)) | ((__pyx_v_data[(__pyx_v_j + 2)]) & 0x3F));
-    }
-    goto __pyx_L0;
-
-    /* "pipelines/privacy/_methods.pyx":36
- *     if ln == 2:
- *         return ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)
- *     if ln == 3:             # <<<<<<<<<<<<<<
- *         return ((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6) | (data[j + 2] & 0x3F)
- *     return ((b & 0x07) << 18) | ((data[j + 1] & 0x3F) << 12) | ((data[j + 2] & 0x3F) << 6) | (data[j + 3] & 0x3F)
-*/
-  }
-
-  /* "pipelines/privacy/_methods.pyx":38
- *     if ln == 3:
- *         return ((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6) | (data[j + 2] & 0x3F)
- *     return ((b & 0x07) << 18) | ((data[j + 1] & 0x3F) << 12) | ((data[j + 2] & 0x3F) << 6) | (data[j + 3] & 0x3F)             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  {
-
-    __pyx_r = (((((__pyx_v_b & 0x07) << 18) | (((__pyx_v_data[(__pyx_v_j + 1)]) & 0x3F) << 12)) | (((__pyx_v_data[(__pyx_v_j + 2)]) & 0x3F) << 6)) | ((__pyx_v_data[(__pyx_v_j + 3)]) & 0x3F));
-  }
-  goto __pyx_L0;
-
-  /* "pipelines/privacy/_methods.pyx":30
- * 
- * 
- * cdef inline int _cp(const uint8_t* data, int64_t j, int ln) noexcept nogil:             # <<<<<<<<<<<<<<
- *     cdef uint8_t b = data[j]
- *     if ln == 1:
-*/
-
-  /* function exit code */
-  __pyx_L0:;
-
-  return __pyx_r;
-}
-
-/* "pipelines/privacy/_methods.pyx":41
+/* "pipelines/privacy/_methods.pyx":16
  * 
  * 
  * def mask_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:] keep_first, int keep_last,             # <<<<<<<<<<<<<<
@@ -18465,60 +18464,60 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_offsets,&__pyx_mstate_global->__pyx_n_u_data,&__pyx_mstate_global->__pyx_n_u_keep_first,&__pyx_mstate_global->__pyx_n_u_keep_last,&__pyx_mstate_global->__pyx_n_u_char,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 41, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 16, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 41, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 16, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 41, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 16, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 41, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 16, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 41, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 16, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 41, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 16, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "mask_cells", 0) < (0)) __PYX_ERR(0, 41, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "mask_cells", 0) < (0)) __PYX_ERR(0, 16, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 5; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("mask_cells", 1, 5, 5, i); __PYX_ERR(0, 41, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("mask_cells", 1, 5, 5, i); __PYX_ERR(0, 16, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 5)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 41, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 16, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 41, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 16, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 41, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 16, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 41, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 16, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 41, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 16, __pyx_L3_error)
     }
-    __pyx_v_offsets = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t__const__(values[0], 0); if (unlikely(!__pyx_v_offsets.memview)) __PYX_ERR(0, 41, __pyx_L3_error)
-    __pyx_v_data = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[1], 0); if (unlikely(!__pyx_v_data.memview)) __PYX_ERR(0, 41, __pyx_L3_error)
-    __pyx_v_keep_first = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[2], 0); if (unlikely(!__pyx_v_keep_first.memview)) __PYX_ERR(0, 41, __pyx_L3_error)
-    __pyx_v_keep_last = __Pyx_PyLong_As_int(values[3]); if (unlikely((__pyx_v_keep_last == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 41, __pyx_L3_error)
-    __pyx_v_char = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[4], 0); if (unlikely(!__pyx_v_char.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_offsets = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t__const__(values[0], 0); if (unlikely(!__pyx_v_offsets.memview)) __PYX_ERR(0, 16, __pyx_L3_error)
+    __pyx_v_data = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[1], 0); if (unlikely(!__pyx_v_data.memview)) __PYX_ERR(0, 16, __pyx_L3_error)
+    __pyx_v_keep_first = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[2], 0); if (unlikely(!__pyx_v_keep_first.memview)) __PYX_ERR(0, 16, __pyx_L3_error)
+    __pyx_v_keep_last = __Pyx_PyLong_As_int(values[3]); if (unlikely((__pyx_v_keep_last == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 16, __pyx_L3_error)
+    __pyx_v_char = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[4], 0); if (unlikely(!__pyx_v_char.memview)) __PYX_ERR(0, 17, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("mask_cells", 1, 5, 5, __pyx_nargs); __PYX_ERR(0, 41, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("mask_cells", 1, 5, 5, __pyx_nargs); __PYX_ERR(0, 16, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -18597,7 +18596,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("mask_cells", 0);
 
-  /* "pipelines/privacy/_methods.pyx":46
+  /* "pipelines/privacy/_methods.pyx":21
  *     character but space and ``-`` becomes ``char`` (UTF-8 bytes). Values of at most
  *     ``keep_first + keep_last`` characters are masked whole. Returns (offsets, data)."""
  *     cdef Py_ssize_t n = offsets.shape[0] - 1, i             # <<<<<<<<<<<<<<
@@ -18606,7 +18605,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
   __pyx_v_n = ((__pyx_v_offsets.shape[0]) - 1);
 
-  /* "pipelines/privacy/_methods.pyx":47
+  /* "pipelines/privacy/_methods.pyx":22
  *     ``keep_first + keep_last`` characters are masked whole. Returns (offsets, data)."""
  *     cdef Py_ssize_t n = offsets.shape[0] - 1, i
  *     cdef int clen = char.shape[0], k, nchar, kf, kl, ln, cp             # <<<<<<<<<<<<<<
@@ -18615,7 +18614,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
   __pyx_v_clen = (__pyx_v_char.shape[0]);
 
-  /* "pipelines/privacy/_methods.pyx":48
+  /* "pipelines/privacy/_methods.pyx":23
  *     cdef Py_ssize_t n = offsets.shape[0] - 1, i
  *     cdef int clen = char.shape[0], k, nchar, kf, kl, ln, cp
  *     cdef int64_t j, a, z, total = 0, w             # <<<<<<<<<<<<<<
@@ -18624,7 +18623,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
   __pyx_v_total = 0;
 
-  /* "pipelines/privacy/_methods.pyx":49
+  /* "pipelines/privacy/_methods.pyx":24
  *     cdef int clen = char.shape[0], k, nchar, kf, kl, ln, cp
  *     cdef int64_t j, a, z, total = 0, w
  *     for i in range(n):  # output bound: every character may become ``char``             # <<<<<<<<<<<<<<
@@ -18638,7 +18637,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_i = __pyx_t_3;
 
-    /* "pipelines/privacy/_methods.pyx":50
+    /* "pipelines/privacy/_methods.pyx":25
  *     cdef int64_t j, a, z, total = 0, w
  *     for i in range(n):  # output bound: every character may become ``char``
  *         total += (offsets[i + 1] - offsets[i]) * (clen if clen > 1 else 1)             # <<<<<<<<<<<<<<
@@ -18662,7 +18661,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
   }
 
 
-  /* "pipelines/privacy/_methods.pyx":51
+  /* "pipelines/privacy/_methods.pyx":26
  *     for i in range(n):  # output bound: every character may become ``char``
  *         total += (offsets[i + 1] - offsets[i]) * (clen if clen > 1 else 1)
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)             # <<<<<<<<<<<<<<
@@ -18670,16 +18669,16 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
  *     cdef int64_t[:] out_off = out_off_arr
 */
   __pyx_t_9 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 26, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 26, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  __pyx_t_10 = PyLong_FromSsize_t((__pyx_v_n + 1)); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_10 = PyLong_FromSsize_t((__pyx_v_n + 1)); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 26, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 26, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 26, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_13);
   __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
   #if CYTHON_VECTORCALL
@@ -18700,13 +18699,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
     PyObject *__pyx_callargs[3] = {__pyx_t_9, __pyx_t_10, __pyx_t_13};
     #if CYTHON_VECTORCALL
     __pyx_t_12 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 51, __pyx_L1_error)
+    if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 26, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_12);
     #else
     {
       PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
       __pyx_t_12 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-      if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 51, __pyx_L1_error)
+      if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 26, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_12);
     }
     #endif
@@ -18718,13 +18717,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
     __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 51, __pyx_L1_error)
+    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 26, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
   }
   __pyx_v_out_off_arr = __pyx_t_8;
   __pyx_t_8 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":52
+  /* "pipelines/privacy/_methods.pyx":27
  *         total += (offsets[i + 1] - offsets[i]) * (clen if clen > 1 else 1)
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
  *     out_arr = np.zeros(max(total, 1), dtype=np.uint8)             # <<<<<<<<<<<<<<
@@ -18732,9 +18731,9 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
  *     cdef uint8_t[:] out = out_arr
 */
   __pyx_t_11 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_13);
   __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
 
@@ -18751,12 +18750,12 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
     __pyx_t_16 = __pyx_t_6;
   }
 
-  __pyx_t_12 = __Pyx_PyLong_From_int64_t(__pyx_t_16); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyLong_From_int64_t(__pyx_t_16); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
 
-  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_uint8); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_uint8); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
   #if CYTHON_VECTORCALL
@@ -18777,13 +18776,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
     PyObject *__pyx_callargs[3] = {__pyx_t_11, __pyx_t_12, __pyx_t_9};
     #if CYTHON_VECTORCALL
     __pyx_t_10 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 52, __pyx_L1_error)
+    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 27, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_10);
     #else
     {
       PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
       __pyx_t_10 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-      if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 52, __pyx_L1_error)
+      if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 27, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_10);
     }
     #endif
@@ -18795,37 +18794,37 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 52, __pyx_L1_error)
+    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 27, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
   }
   __pyx_v_out_arr = __pyx_t_8;
   __pyx_t_8 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":53
+  /* "pipelines/privacy/_methods.pyx":28
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
  *     out_arr = np.zeros(max(total, 1), dtype=np.uint8)
  *     cdef int64_t[:] out_off = out_off_arr             # <<<<<<<<<<<<<<
  *     cdef uint8_t[:] out = out_arr
  *     w = 0
 */
-  __pyx_t_17 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(__pyx_v_out_off_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_17.memview)) __PYX_ERR(0, 53, __pyx_L1_error)
+  __pyx_t_17 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(__pyx_v_out_off_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_17.memview)) __PYX_ERR(0, 28, __pyx_L1_error)
   __pyx_v_out_off = __pyx_t_17;
   __pyx_t_17.memview = NULL;
   __pyx_t_17.data = NULL;
 
-  /* "pipelines/privacy/_methods.pyx":54
+  /* "pipelines/privacy/_methods.pyx":29
  *     out_arr = np.zeros(max(total, 1), dtype=np.uint8)
  *     cdef int64_t[:] out_off = out_off_arr
  *     cdef uint8_t[:] out = out_arr             # <<<<<<<<<<<<<<
  *     w = 0
  *     cdef const uint8_t* dp = &data[0]
 */
-  __pyx_t_18 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_v_out_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_18.memview)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __pyx_t_18 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_v_out_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_18.memview)) __PYX_ERR(0, 29, __pyx_L1_error)
   __pyx_v_out = __pyx_t_18;
   __pyx_t_18.memview = NULL;
   __pyx_t_18.data = NULL;
 
-  /* "pipelines/privacy/_methods.pyx":55
+  /* "pipelines/privacy/_methods.pyx":30
  *     cdef int64_t[:] out_off = out_off_arr
  *     cdef uint8_t[:] out = out_arr
  *     w = 0             # <<<<<<<<<<<<<<
@@ -18834,7 +18833,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
   __pyx_v_w = 0;
 
-  /* "pipelines/privacy/_methods.pyx":56
+  /* "pipelines/privacy/_methods.pyx":31
  *     cdef uint8_t[:] out = out_arr
  *     w = 0
  *     cdef const uint8_t* dp = &data[0]             # <<<<<<<<<<<<<<
@@ -18844,7 +18843,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
   __pyx_t_5 = 0;
   __pyx_v_dp = (&(*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
 
-  /* "pipelines/privacy/_methods.pyx":57
+  /* "pipelines/privacy/_methods.pyx":32
  *     w = 0
  *     cdef const uint8_t* dp = &data[0]
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -18857,7 +18856,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "pipelines/privacy/_methods.pyx":58
+        /* "pipelines/privacy/_methods.pyx":33
  *     cdef const uint8_t* dp = &data[0]
  *     with nogil:
  *         for i in range(n):             # <<<<<<<<<<<<<<
@@ -18871,7 +18870,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
         for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
           __pyx_v_i = __pyx_t_3;
 
-          /* "pipelines/privacy/_methods.pyx":59
+          /* "pipelines/privacy/_methods.pyx":34
  *     with nogil:
  *         for i in range(n):
  *             a = offsets[i]             # <<<<<<<<<<<<<<
@@ -18881,7 +18880,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
           __pyx_t_5 = __pyx_v_i;
           __pyx_v_a = (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_5 * __pyx_v_offsets.strides[0]) )));
 
-          /* "pipelines/privacy/_methods.pyx":60
+          /* "pipelines/privacy/_methods.pyx":35
  *         for i in range(n):
  *             a = offsets[i]
  *             z = offsets[i + 1]             # <<<<<<<<<<<<<<
@@ -18891,7 +18890,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
           __pyx_t_5 = (__pyx_v_i + 1);
           __pyx_v_z = (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_5 * __pyx_v_offsets.strides[0]) )));
 
-          /* "pipelines/privacy/_methods.pyx":62
+          /* "pipelines/privacy/_methods.pyx":37
  *             z = offsets[i + 1]
  *             # strip leading / trailing whitespace (code points)
  *             while a < z:             # <<<<<<<<<<<<<<
@@ -18904,7 +18903,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 
             if (!__pyx_t_7) break;
 
-            /* "pipelines/privacy/_methods.pyx":63
+            /* "pipelines/privacy/_methods.pyx":38
  *             # strip leading / trailing whitespace (code points)
  *             while a < z:
  *                 ln = _cp_len(data[a])             # <<<<<<<<<<<<<<
@@ -18912,21 +18911,21 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
  *                     break
 */
             __pyx_t_5 = __pyx_v_a;
-            __pyx_v_ln = __pyx_f_9pipelines_7privacy_8_methods__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
+            __pyx_v_ln = __pyx_f_9pipelines_7privacy_5_utf8__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
 
-            /* "pipelines/privacy/_methods.pyx":64
+            /* "pipelines/privacy/_methods.pyx":39
  *             while a < z:
  *                 ln = _cp_len(data[a])
  *                 if not _ws(_cp(dp, a, ln)):             # <<<<<<<<<<<<<<
  *                     break
  *                 a += ln
 */
-            __pyx_t_7 = (!__pyx_f_9pipelines_7privacy_8_methods__ws(__pyx_f_9pipelines_7privacy_8_methods__cp(__pyx_v_dp, __pyx_v_a, __pyx_v_ln)));
+            __pyx_t_7 = (!__pyx_f_9pipelines_7privacy_5_utf8__ws(__pyx_f_9pipelines_7privacy_5_utf8__cp(__pyx_v_dp, __pyx_v_a, __pyx_v_ln)));
 
             if (__pyx_t_7) {
 
 
-              /* "pipelines/privacy/_methods.pyx":65
+              /* "pipelines/privacy/_methods.pyx":40
  *                 ln = _cp_len(data[a])
  *                 if not _ws(_cp(dp, a, ln)):
  *                     break             # <<<<<<<<<<<<<<
@@ -18935,7 +18934,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
               goto __pyx_L11_break;
 
-              /* "pipelines/privacy/_methods.pyx":64
+              /* "pipelines/privacy/_methods.pyx":39
  *             while a < z:
  *                 ln = _cp_len(data[a])
  *                 if not _ws(_cp(dp, a, ln)):             # <<<<<<<<<<<<<<
@@ -18944,7 +18943,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
             }
 
-            /* "pipelines/privacy/_methods.pyx":66
+            /* "pipelines/privacy/_methods.pyx":41
  *                 if not _ws(_cp(dp, a, ln)):
  *                     break
  *                 a += ln             # <<<<<<<<<<<<<<
@@ -18955,7 +18954,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
           }
           __pyx_L11_break:;
 
-          /* "pipelines/privacy/_methods.pyx":67
+          /* "pipelines/privacy/_methods.pyx":42
  *                     break
  *                 a += ln
  *             while z > a:             # <<<<<<<<<<<<<<
@@ -18968,7 +18967,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 
             if (!__pyx_t_7) break;
 
-            /* "pipelines/privacy/_methods.pyx":68
+            /* "pipelines/privacy/_methods.pyx":43
  *                 a += ln
  *             while z > a:
  *                 j = z - 1             # <<<<<<<<<<<<<<
@@ -18977,7 +18976,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
             __pyx_v_j = (__pyx_v_z - 1);
 
-            /* "pipelines/privacy/_methods.pyx":69
+            /* "pipelines/privacy/_methods.pyx":44
  *             while z > a:
  *                 j = z - 1
  *                 while (data[j] & 0xC0) == 0x80:             # <<<<<<<<<<<<<<
@@ -18991,7 +18990,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 
               if (!__pyx_t_7) break;
 
-              /* "pipelines/privacy/_methods.pyx":70
+              /* "pipelines/privacy/_methods.pyx":45
  *                 j = z - 1
  *                 while (data[j] & 0xC0) == 0x80:
  *                     j -= 1             # <<<<<<<<<<<<<<
@@ -19001,19 +19000,19 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
               __pyx_v_j = (__pyx_v_j - 1);
             }
 
-            /* "pipelines/privacy/_methods.pyx":71
+            /* "pipelines/privacy/_methods.pyx":46
  *                 while (data[j] & 0xC0) == 0x80:
  *                     j -= 1
  *                 if not _ws(_cp(dp, j, <int>(z - j))):             # <<<<<<<<<<<<<<
  *                     break
  *                 z = j
 */
-            __pyx_t_7 = (!__pyx_f_9pipelines_7privacy_8_methods__ws(__pyx_f_9pipelines_7privacy_8_methods__cp(__pyx_v_dp, __pyx_v_j, ((int)(__pyx_v_z - __pyx_v_j)))));
+            __pyx_t_7 = (!__pyx_f_9pipelines_7privacy_5_utf8__ws(__pyx_f_9pipelines_7privacy_5_utf8__cp(__pyx_v_dp, __pyx_v_j, ((int)(__pyx_v_z - __pyx_v_j)))));
 
             if (__pyx_t_7) {
 
 
-              /* "pipelines/privacy/_methods.pyx":72
+              /* "pipelines/privacy/_methods.pyx":47
  *                     j -= 1
  *                 if not _ws(_cp(dp, j, <int>(z - j))):
  *                     break             # <<<<<<<<<<<<<<
@@ -19022,7 +19021,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
               goto __pyx_L14_break;
 
-              /* "pipelines/privacy/_methods.pyx":71
+              /* "pipelines/privacy/_methods.pyx":46
  *                 while (data[j] & 0xC0) == 0x80:
  *                     j -= 1
  *                 if not _ws(_cp(dp, j, <int>(z - j))):             # <<<<<<<<<<<<<<
@@ -19031,7 +19030,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
             }
 
-            /* "pipelines/privacy/_methods.pyx":73
+            /* "pipelines/privacy/_methods.pyx":48
  *                 if not _ws(_cp(dp, j, <int>(z - j))):
  *                     break
  *                 z = j             # <<<<<<<<<<<<<<
@@ -19042,7 +19041,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
           }
           __pyx_L14_break:;
 
-          /* "pipelines/privacy/_methods.pyx":74
+          /* "pipelines/privacy/_methods.pyx":49
  *                     break
  *                 z = j
  *             nchar = 0             # <<<<<<<<<<<<<<
@@ -19051,7 +19050,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
           __pyx_v_nchar = 0;
 
-          /* "pipelines/privacy/_methods.pyx":75
+          /* "pipelines/privacy/_methods.pyx":50
  *                 z = j
  *             nchar = 0
  *             j = a             # <<<<<<<<<<<<<<
@@ -19060,7 +19059,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
           __pyx_v_j = __pyx_v_a;
 
-          /* "pipelines/privacy/_methods.pyx":76
+          /* "pipelines/privacy/_methods.pyx":51
  *             nchar = 0
  *             j = a
  *             while j < z:             # <<<<<<<<<<<<<<
@@ -19073,7 +19072,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 
             if (!__pyx_t_7) break;
 
-            /* "pipelines/privacy/_methods.pyx":77
+            /* "pipelines/privacy/_methods.pyx":52
  *             j = a
  *             while j < z:
  *                 j += _cp_len(data[j])             # <<<<<<<<<<<<<<
@@ -19081,9 +19080,9 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
  *             kf = keep_first[i]
 */
             __pyx_t_5 = __pyx_v_j;
-            __pyx_v_j = (__pyx_v_j + __pyx_f_9pipelines_7privacy_8_methods__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) )))));
+            __pyx_v_j = (__pyx_v_j + __pyx_f_9pipelines_7privacy_5_utf8__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) )))));
 
-            /* "pipelines/privacy/_methods.pyx":78
+            /* "pipelines/privacy/_methods.pyx":53
  *             while j < z:
  *                 j += _cp_len(data[j])
  *                 nchar += 1             # <<<<<<<<<<<<<<
@@ -19093,7 +19092,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
             __pyx_v_nchar = (__pyx_v_nchar + 1);
           }
 
-          /* "pipelines/privacy/_methods.pyx":79
+          /* "pipelines/privacy/_methods.pyx":54
  *                 j += _cp_len(data[j])
  *                 nchar += 1
  *             kf = keep_first[i]             # <<<<<<<<<<<<<<
@@ -19103,7 +19102,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
           __pyx_t_5 = __pyx_v_i;
           __pyx_v_kf = (*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_keep_first.data + __pyx_t_5 * __pyx_v_keep_first.strides[0]) )));
 
-          /* "pipelines/privacy/_methods.pyx":80
+          /* "pipelines/privacy/_methods.pyx":55
  *                 nchar += 1
  *             kf = keep_first[i]
  *             kl = keep_last             # <<<<<<<<<<<<<<
@@ -19112,7 +19111,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
           __pyx_v_kl = __pyx_v_keep_last;
 
-          /* "pipelines/privacy/_methods.pyx":81
+          /* "pipelines/privacy/_methods.pyx":56
  *             kf = keep_first[i]
  *             kl = keep_last
  *             if nchar <= kf + kl:             # <<<<<<<<<<<<<<
@@ -19124,7 +19123,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
           if (__pyx_t_7) {
 
 
-            /* "pipelines/privacy/_methods.pyx":82
+            /* "pipelines/privacy/_methods.pyx":57
  *             kl = keep_last
  *             if nchar <= kf + kl:
  *                 kf = 0             # <<<<<<<<<<<<<<
@@ -19133,7 +19132,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
             __pyx_v_kf = 0;
 
-            /* "pipelines/privacy/_methods.pyx":83
+            /* "pipelines/privacy/_methods.pyx":58
  *             if nchar <= kf + kl:
  *                 kf = 0
  *                 kl = 0             # <<<<<<<<<<<<<<
@@ -19142,7 +19141,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
             __pyx_v_kl = 0;
 
-            /* "pipelines/privacy/_methods.pyx":81
+            /* "pipelines/privacy/_methods.pyx":56
  *             kf = keep_first[i]
  *             kl = keep_last
  *             if nchar <= kf + kl:             # <<<<<<<<<<<<<<
@@ -19151,7 +19150,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
           }
 
-          /* "pipelines/privacy/_methods.pyx":84
+          /* "pipelines/privacy/_methods.pyx":59
  *                 kf = 0
  *                 kl = 0
  *             j = a             # <<<<<<<<<<<<<<
@@ -19160,7 +19159,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
           __pyx_v_j = __pyx_v_a;
 
-          /* "pipelines/privacy/_methods.pyx":85
+          /* "pipelines/privacy/_methods.pyx":60
  *                 kl = 0
  *             j = a
  *             k = 0             # <<<<<<<<<<<<<<
@@ -19169,7 +19168,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
           __pyx_v_k = 0;
 
-          /* "pipelines/privacy/_methods.pyx":86
+          /* "pipelines/privacy/_methods.pyx":61
  *             j = a
  *             k = 0
  *             while j < z:             # <<<<<<<<<<<<<<
@@ -19182,7 +19181,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 
             if (!__pyx_t_7) break;
 
-            /* "pipelines/privacy/_methods.pyx":87
+            /* "pipelines/privacy/_methods.pyx":62
  *             k = 0
  *             while j < z:
  *                 ln = _cp_len(data[j])             # <<<<<<<<<<<<<<
@@ -19190,9 +19189,9 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
  *                     for cp in range(ln):
 */
             __pyx_t_5 = __pyx_v_j;
-            __pyx_v_ln = __pyx_f_9pipelines_7privacy_8_methods__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
+            __pyx_v_ln = __pyx_f_9pipelines_7privacy_5_utf8__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
 
-            /* "pipelines/privacy/_methods.pyx":88
+            /* "pipelines/privacy/_methods.pyx":63
  *             while j < z:
  *                 ln = _cp_len(data[j])
  *                 if k < kf or k >= nchar - kl or (ln == 1 and (data[j] == 32 or data[j] == 45)):             # <<<<<<<<<<<<<<
@@ -19250,7 +19249,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
             if (__pyx_t_7) {
 
 
-              /* "pipelines/privacy/_methods.pyx":89
+              /* "pipelines/privacy/_methods.pyx":64
  *                 ln = _cp_len(data[j])
  *                 if k < kf or k >= nchar - kl or (ln == 1 and (data[j] == 32 or data[j] == 45)):
  *                     for cp in range(ln):             # <<<<<<<<<<<<<<
@@ -19264,7 +19263,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
               for (__pyx_t_22 = 0; __pyx_t_22 < __pyx_t_21; __pyx_t_22+=1) {
                 __pyx_v_cp = __pyx_t_22;
 
-                /* "pipelines/privacy/_methods.pyx":90
+                /* "pipelines/privacy/_methods.pyx":65
  *                 if k < kf or k >= nchar - kl or (ln == 1 and (data[j] == 32 or data[j] == 45)):
  *                     for cp in range(ln):
  *                         out[w + cp] = data[j + cp]             # <<<<<<<<<<<<<<
@@ -19277,7 +19276,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
               }
 
 
-              /* "pipelines/privacy/_methods.pyx":91
+              /* "pipelines/privacy/_methods.pyx":66
  *                     for cp in range(ln):
  *                         out[w + cp] = data[j + cp]
  *                     w += ln             # <<<<<<<<<<<<<<
@@ -19286,7 +19285,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
               __pyx_v_w = (__pyx_v_w + __pyx_v_ln);
 
-              /* "pipelines/privacy/_methods.pyx":88
+              /* "pipelines/privacy/_methods.pyx":63
  *             while j < z:
  *                 ln = _cp_len(data[j])
  *                 if k < kf or k >= nchar - kl or (ln == 1 and (data[j] == 32 or data[j] == 45)):             # <<<<<<<<<<<<<<
@@ -19296,7 +19295,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
               goto __pyx_L23;
             }
 
-            /* "pipelines/privacy/_methods.pyx":93
+            /* "pipelines/privacy/_methods.pyx":68
  *                     w += ln
  *                 else:
  *                     for cp in range(clen):             # <<<<<<<<<<<<<<
@@ -19311,7 +19310,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
               for (__pyx_t_22 = 0; __pyx_t_22 < __pyx_t_21; __pyx_t_22+=1) {
                 __pyx_v_cp = __pyx_t_22;
 
-                /* "pipelines/privacy/_methods.pyx":94
+                /* "pipelines/privacy/_methods.pyx":69
  *                 else:
  *                     for cp in range(clen):
  *                         out[w + cp] = char[cp]             # <<<<<<<<<<<<<<
@@ -19324,7 +19323,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
               }
 
 
-              /* "pipelines/privacy/_methods.pyx":95
+              /* "pipelines/privacy/_methods.pyx":70
  *                     for cp in range(clen):
  *                         out[w + cp] = char[cp]
  *                     w += clen             # <<<<<<<<<<<<<<
@@ -19335,7 +19334,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
             }
             __pyx_L23:;
 
-            /* "pipelines/privacy/_methods.pyx":96
+            /* "pipelines/privacy/_methods.pyx":71
  *                         out[w + cp] = char[cp]
  *                     w += clen
  *                 j += ln             # <<<<<<<<<<<<<<
@@ -19344,7 +19343,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 */
             __pyx_v_j = (__pyx_v_j + __pyx_v_ln);
 
-            /* "pipelines/privacy/_methods.pyx":97
+            /* "pipelines/privacy/_methods.pyx":72
  *                     w += clen
  *                 j += ln
  *                 k += 1             # <<<<<<<<<<<<<<
@@ -19354,7 +19353,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
             __pyx_v_k = (__pyx_v_k + 1);
           }
 
-          /* "pipelines/privacy/_methods.pyx":98
+          /* "pipelines/privacy/_methods.pyx":73
  *                 j += ln
  *                 k += 1
  *             out_off[i + 1] = w             # <<<<<<<<<<<<<<
@@ -19367,7 +19366,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
 
       }
 
-      /* "pipelines/privacy/_methods.pyx":57
+      /* "pipelines/privacy/_methods.pyx":32
  *     w = 0
  *     cdef const uint8_t* dp = &data[0]
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -19384,22 +19383,22 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
       }
   }
 
-  /* "pipelines/privacy/_methods.pyx":99
+  /* "pipelines/privacy/_methods.pyx":74
  *                 k += 1
  *             out_off[i + 1] = w
  *     return out_off_arr, out_arr[:w]             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_8 = __Pyx_PyObject_GetSlice(__pyx_v_out_arr, 0, __pyx_v_w, NULL, NULL, NULL, 0, 1, 0); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __pyx_t_8 = __Pyx_PyObject_GetSlice(__pyx_v_out_arr, 0, __pyx_v_w, NULL, NULL, NULL, 0, 1, 0); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_13 = PyTuple_New(2); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __pyx_t_13 = PyTuple_New(2); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_13);
   __Pyx_INCREF(__pyx_v_out_off_arr);
   __Pyx_GIVEREF(__pyx_v_out_off_arr);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 0, __pyx_v_out_off_arr) != (0)) __PYX_ERR(0, 99, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 0, __pyx_v_out_off_arr) != (0)) __PYX_ERR(0, 74, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_8);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 1, __pyx_t_8) != (0)) __PYX_ERR(0, 99, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 1, __pyx_t_8) != (0)) __PYX_ERR(0, 74, __pyx_L1_error);
   __pyx_t_8 = 0;
   {
     PyObject *__pyx_temp;
@@ -19412,7 +19411,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
   __pyx_t_13 = 0;
   goto __pyx_L0;
 
-  /* "pipelines/privacy/_methods.pyx":41
+  /* "pipelines/privacy/_methods.pyx":16
  * 
  * 
  * def mask_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:] keep_first, int keep_last,             # <<<<<<<<<<<<<<
@@ -19457,7 +19456,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_mask_cells(CYTHON_UNUSED
   return __pyx_r;
 }
 
-/* "pipelines/privacy/_methods.pyx":102
+/* "pipelines/privacy/_methods.pyx":77
  * 
  * 
  * def card_surrogates(const int64_t[:] offsets, const uint8_t[:] data, uint8_t[:, :] digits, int keep_bin):             # <<<<<<<<<<<<<<
@@ -19508,53 +19507,53 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_offsets,&__pyx_mstate_global->__pyx_n_u_data,&__pyx_mstate_global->__pyx_n_u_digits,&__pyx_mstate_global->__pyx_n_u_keep_bin,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 102, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 77, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 102, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 77, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 102, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 77, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 102, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 77, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 102, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 77, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "card_surrogates", 0) < (0)) __PYX_ERR(0, 102, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "card_surrogates", 0) < (0)) __PYX_ERR(0, 77, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("card_surrogates", 1, 4, 4, i); __PYX_ERR(0, 102, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("card_surrogates", 1, 4, 4, i); __PYX_ERR(0, 77, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 4)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 102, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 77, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 102, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 77, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 102, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 77, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 102, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 77, __pyx_L3_error)
     }
-    __pyx_v_offsets = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t__const__(values[0], 0); if (unlikely(!__pyx_v_offsets.memview)) __PYX_ERR(0, 102, __pyx_L3_error)
-    __pyx_v_data = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[1], 0); if (unlikely(!__pyx_v_data.memview)) __PYX_ERR(0, 102, __pyx_L3_error)
-    __pyx_v_digits = __Pyx_PyObject_to_MemoryviewSlice_dsds_nn_uint8_t(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_digits.memview)) __PYX_ERR(0, 102, __pyx_L3_error)
-    __pyx_v_keep_bin = __Pyx_PyLong_As_int(values[3]); if (unlikely((__pyx_v_keep_bin == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 102, __pyx_L3_error)
+    __pyx_v_offsets = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t__const__(values[0], 0); if (unlikely(!__pyx_v_offsets.memview)) __PYX_ERR(0, 77, __pyx_L3_error)
+    __pyx_v_data = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[1], 0); if (unlikely(!__pyx_v_data.memview)) __PYX_ERR(0, 77, __pyx_L3_error)
+    __pyx_v_digits = __Pyx_PyObject_to_MemoryviewSlice_dsds_nn_uint8_t(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_digits.memview)) __PYX_ERR(0, 77, __pyx_L3_error)
+    __pyx_v_keep_bin = __Pyx_PyLong_As_int(values[3]); if (unlikely((__pyx_v_keep_bin == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 77, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("card_surrogates", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 102, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("card_surrogates", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 77, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -19628,7 +19627,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("card_surrogates", 0);
 
-  /* "pipelines/privacy/_methods.pyx":106
+  /* "pipelines/privacy/_methods.pyx":81
  *     ``keep_bin`` digits when it is 1319 digits (else the BIN 622202), the random ``digits`` (n, 19),
  *     and a Luhn check digit. ``digits`` is overwritten. Returns (offsets, data)."""
  *     cdef Py_ssize_t n = offsets.shape[0] - 1, i             # <<<<<<<<<<<<<<
@@ -19637,7 +19636,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
   __pyx_v_n = ((__pyx_v_offsets.shape[0]) - 1);
 
-  /* "pipelines/privacy/_methods.pyx":108
+  /* "pipelines/privacy/_methods.pyx":83
  *     cdef Py_ssize_t n = offsets.shape[0] - 1, i
  *     cdef int ln, k, s, d, kb
  *     cdef int64_t a, z, w = 0             # <<<<<<<<<<<<<<
@@ -19646,7 +19645,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
   __pyx_v_w = 0;
 
-  /* "pipelines/privacy/_methods.pyx":111
+  /* "pipelines/privacy/_methods.pyx":86
  *     cdef bint all_digits
  *     cdef uint8_t BIN[6]
  *     BIN[:] = [6, 2, 2, 2, 0, 2]             # <<<<<<<<<<<<<<
@@ -19656,7 +19655,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
   static uint8_t const __pyx_carray__5[6] = {6,2,2,2,0,2};
   memcpy(&(__pyx_v_BIN[0]), __pyx_carray__5, sizeof(__pyx_v_BIN[0]) * (6));
 
-  /* "pipelines/privacy/_methods.pyx":112
+  /* "pipelines/privacy/_methods.pyx":87
  *     cdef uint8_t BIN[6]
  *     BIN[:] = [6, 2, 2, 2, 0, 2]
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)             # <<<<<<<<<<<<<<
@@ -19664,16 +19663,16 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
  *     cdef int64_t[:] out_off = out_off_arr
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 87, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 87, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = PyLong_FromSsize_t((__pyx_v_n + 1)); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_3 = PyLong_FromSsize_t((__pyx_v_n + 1)); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 87, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 87, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 87, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   #if CYTHON_VECTORCALL
@@ -19694,13 +19693,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
     PyObject *__pyx_callargs[3] = {__pyx_t_2, __pyx_t_3, __pyx_t_6};
     #if CYTHON_VECTORCALL
     __pyx_t_5 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 87, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_5);
     #else
     {
       PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
       __pyx_t_5 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 87, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
     }
     #endif
@@ -19712,13 +19711,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 112, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 87, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_out_off_arr = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":113
+  /* "pipelines/privacy/_methods.pyx":88
  *     BIN[:] = [6, 2, 2, 2, 0, 2]
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
  *     out_arr = np.zeros(max(n * 19, 1), dtype=np.uint8)             # <<<<<<<<<<<<<<
@@ -19726,9 +19725,9 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
  *     cdef uint8_t[:] out = out_arr
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 113, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 88, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 113, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 88, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
@@ -19745,12 +19744,12 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
     __pyx_t_10 = __pyx_t_9;
   }
 
-  __pyx_t_5 = PyLong_FromSsize_t(__pyx_t_10); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 113, __pyx_L1_error)
+  __pyx_t_5 = PyLong_FromSsize_t(__pyx_t_10); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 88, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
 
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 113, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 88, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_uint8); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 113, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_uint8); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 88, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   #if CYTHON_VECTORCALL
@@ -19771,13 +19770,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
     PyObject *__pyx_callargs[3] = {__pyx_t_4, __pyx_t_5, __pyx_t_2};
     #if CYTHON_VECTORCALL
     __pyx_t_3 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 113, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 88, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_3);
     #else
     {
       PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
       __pyx_t_3 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 113, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 88, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     #endif
@@ -19789,37 +19788,37 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 113, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 88, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_out_arr = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":114
+  /* "pipelines/privacy/_methods.pyx":89
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
  *     out_arr = np.zeros(max(n * 19, 1), dtype=np.uint8)
  *     cdef int64_t[:] out_off = out_off_arr             # <<<<<<<<<<<<<<
  *     cdef uint8_t[:] out = out_arr
  *     with nogil:
 */
-  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(__pyx_v_out_off_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(0, 114, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(__pyx_v_out_off_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(0, 89, __pyx_L1_error)
   __pyx_v_out_off = __pyx_t_12;
   __pyx_t_12.memview = NULL;
   __pyx_t_12.data = NULL;
 
-  /* "pipelines/privacy/_methods.pyx":115
+  /* "pipelines/privacy/_methods.pyx":90
  *     out_arr = np.zeros(max(n * 19, 1), dtype=np.uint8)
  *     cdef int64_t[:] out_off = out_off_arr
  *     cdef uint8_t[:] out = out_arr             # <<<<<<<<<<<<<<
  *     with nogil:
  *         for i in range(n):
 */
-  __pyx_t_13 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_v_out_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_13.memview)) __PYX_ERR(0, 115, __pyx_L1_error)
+  __pyx_t_13 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_v_out_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_13.memview)) __PYX_ERR(0, 90, __pyx_L1_error)
   __pyx_v_out = __pyx_t_13;
   __pyx_t_13.memview = NULL;
   __pyx_t_13.data = NULL;
 
-  /* "pipelines/privacy/_methods.pyx":116
+  /* "pipelines/privacy/_methods.pyx":91
  *     cdef int64_t[:] out_off = out_off_arr
  *     cdef uint8_t[:] out = out_arr
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -19832,7 +19831,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "pipelines/privacy/_methods.pyx":117
+        /* "pipelines/privacy/_methods.pyx":92
  *     cdef uint8_t[:] out = out_arr
  *     with nogil:
  *         for i in range(n):             # <<<<<<<<<<<<<<
@@ -19846,7 +19845,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
         for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_9; __pyx_t_14+=1) {
           __pyx_v_i = __pyx_t_14;
 
-          /* "pipelines/privacy/_methods.pyx":118
+          /* "pipelines/privacy/_methods.pyx":93
  *     with nogil:
  *         for i in range(n):
  *             a = offsets[i]             # <<<<<<<<<<<<<<
@@ -19856,7 +19855,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           __pyx_t_15 = __pyx_v_i;
           __pyx_v_a = (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_15 * __pyx_v_offsets.strides[0]) )));
 
-          /* "pipelines/privacy/_methods.pyx":119
+          /* "pipelines/privacy/_methods.pyx":94
  *         for i in range(n):
  *             a = offsets[i]
  *             z = offsets[i + 1]             # <<<<<<<<<<<<<<
@@ -19866,7 +19865,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           __pyx_t_15 = (__pyx_v_i + 1);
           __pyx_v_z = (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_15 * __pyx_v_offsets.strides[0]) )));
 
-          /* "pipelines/privacy/_methods.pyx":120
+          /* "pipelines/privacy/_methods.pyx":95
  *             a = offsets[i]
  *             z = offsets[i + 1]
  *             ln = <int>(z - a)             # <<<<<<<<<<<<<<
@@ -19875,7 +19874,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
           __pyx_v_ln = ((int)(__pyx_v_z - __pyx_v_a));
 
-          /* "pipelines/privacy/_methods.pyx":121
+          /* "pipelines/privacy/_methods.pyx":96
  *             z = offsets[i + 1]
  *             ln = <int>(z - a)
  *             all_digits = 13 <= ln <= 19             # <<<<<<<<<<<<<<
@@ -19888,7 +19887,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           }
           __pyx_v_all_digits = __pyx_t_11;
 
-          /* "pipelines/privacy/_methods.pyx":122
+          /* "pipelines/privacy/_methods.pyx":97
  *             ln = <int>(z - a)
  *             all_digits = 13 <= ln <= 19
  *             if all_digits:             # <<<<<<<<<<<<<<
@@ -19897,7 +19896,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
           if (__pyx_v_all_digits) {
 
-            /* "pipelines/privacy/_methods.pyx":123
+            /* "pipelines/privacy/_methods.pyx":98
  *             all_digits = 13 <= ln <= 19
  *             if all_digits:
  *                 for k in range(ln):             # <<<<<<<<<<<<<<
@@ -19911,7 +19910,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             for (__pyx_t_18 = 0; __pyx_t_18 < __pyx_t_17; __pyx_t_18+=1) {
               __pyx_v_k = __pyx_t_18;
 
-              /* "pipelines/privacy/_methods.pyx":124
+              /* "pipelines/privacy/_methods.pyx":99
  *             if all_digits:
  *                 for k in range(ln):
  *                     if not (48 <= data[a + k] <= 57):             # <<<<<<<<<<<<<<
@@ -19932,7 +19931,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
               if (__pyx_t_20) {
 
 
-                /* "pipelines/privacy/_methods.pyx":125
+                /* "pipelines/privacy/_methods.pyx":100
  *                 for k in range(ln):
  *                     if not (48 <= data[a + k] <= 57):
  *                         all_digits = False             # <<<<<<<<<<<<<<
@@ -19941,7 +19940,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
                 __pyx_v_all_digits = 0;
 
-                /* "pipelines/privacy/_methods.pyx":126
+                /* "pipelines/privacy/_methods.pyx":101
  *                     if not (48 <= data[a + k] <= 57):
  *                         all_digits = False
  *                         break             # <<<<<<<<<<<<<<
@@ -19950,7 +19949,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
                 goto __pyx_L10_break;
 
-                /* "pipelines/privacy/_methods.pyx":124
+                /* "pipelines/privacy/_methods.pyx":99
  *             if all_digits:
  *                 for k in range(ln):
  *                     if not (48 <= data[a + k] <= 57):             # <<<<<<<<<<<<<<
@@ -19962,7 +19961,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             __pyx_L10_break:;
 
 
-            /* "pipelines/privacy/_methods.pyx":122
+            /* "pipelines/privacy/_methods.pyx":97
  *             ln = <int>(z - a)
  *             all_digits = 13 <= ln <= 19
  *             if all_digits:             # <<<<<<<<<<<<<<
@@ -19971,7 +19970,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
           }
 
-          /* "pipelines/privacy/_methods.pyx":127
+          /* "pipelines/privacy/_methods.pyx":102
  *                         all_digits = False
  *                         break
  *             if ln < 16:             # <<<<<<<<<<<<<<
@@ -19983,7 +19982,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           if (__pyx_t_20) {
 
 
-            /* "pipelines/privacy/_methods.pyx":128
+            /* "pipelines/privacy/_methods.pyx":103
  *                         break
  *             if ln < 16:
  *                 ln = 16             # <<<<<<<<<<<<<<
@@ -19992,7 +19991,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
             __pyx_v_ln = 16;
 
-            /* "pipelines/privacy/_methods.pyx":127
+            /* "pipelines/privacy/_methods.pyx":102
  *                         all_digits = False
  *                         break
  *             if ln < 16:             # <<<<<<<<<<<<<<
@@ -20002,7 +20001,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             goto __pyx_L12;
           }
 
-          /* "pipelines/privacy/_methods.pyx":129
+          /* "pipelines/privacy/_methods.pyx":104
  *             if ln < 16:
  *                 ln = 16
  *             elif ln > 19:             # <<<<<<<<<<<<<<
@@ -20014,7 +20013,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           if (__pyx_t_20) {
 
 
-            /* "pipelines/privacy/_methods.pyx":130
+            /* "pipelines/privacy/_methods.pyx":105
  *                 ln = 16
  *             elif ln > 19:
  *                 ln = 19             # <<<<<<<<<<<<<<
@@ -20023,7 +20022,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
             __pyx_v_ln = 19;
 
-            /* "pipelines/privacy/_methods.pyx":129
+            /* "pipelines/privacy/_methods.pyx":104
  *             if ln < 16:
  *                 ln = 16
  *             elif ln > 19:             # <<<<<<<<<<<<<<
@@ -20033,7 +20032,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           }
           __pyx_L12:;
 
-          /* "pipelines/privacy/_methods.pyx":131
+          /* "pipelines/privacy/_methods.pyx":106
  *             elif ln > 19:
  *                 ln = 19
  *             if all_digits and keep_bin > 0:             # <<<<<<<<<<<<<<
@@ -20055,7 +20054,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           if (__pyx_t_20) {
 
 
-            /* "pipelines/privacy/_methods.pyx":132
+            /* "pipelines/privacy/_methods.pyx":107
  *                 ln = 19
  *             if all_digits and keep_bin > 0:
  *                 for k in range(keep_bin):             # <<<<<<<<<<<<<<
@@ -20069,7 +20068,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             for (__pyx_t_18 = 0; __pyx_t_18 < __pyx_t_17; __pyx_t_18+=1) {
               __pyx_v_k = __pyx_t_18;
 
-              /* "pipelines/privacy/_methods.pyx":133
+              /* "pipelines/privacy/_methods.pyx":108
  *             if all_digits and keep_bin > 0:
  *                 for k in range(keep_bin):
  *                     digits[i, k] = data[a + k] - 48             # <<<<<<<<<<<<<<
@@ -20083,7 +20082,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             }
 
 
-            /* "pipelines/privacy/_methods.pyx":131
+            /* "pipelines/privacy/_methods.pyx":106
  *             elif ln > 19:
  *                 ln = 19
  *             if all_digits and keep_bin > 0:             # <<<<<<<<<<<<<<
@@ -20093,7 +20092,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             goto __pyx_L13;
           }
 
-          /* "pipelines/privacy/_methods.pyx":135
+          /* "pipelines/privacy/_methods.pyx":110
  *                     digits[i, k] = data[a + k] - 48
  *             else:
  *                 for k in range(6):             # <<<<<<<<<<<<<<
@@ -20104,7 +20103,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             for (__pyx_t_16 = 0; __pyx_t_16 < 6; __pyx_t_16+=1) {
               __pyx_v_k = __pyx_t_16;
 
-              /* "pipelines/privacy/_methods.pyx":136
+              /* "pipelines/privacy/_methods.pyx":111
  *             else:
  *                 for k in range(6):
  *                     digits[i, k] = BIN[k]             # <<<<<<<<<<<<<<
@@ -20118,7 +20117,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           }
           __pyx_L13:;
 
-          /* "pipelines/privacy/_methods.pyx":138
+          /* "pipelines/privacy/_methods.pyx":113
  *                     digits[i, k] = BIN[k]
  *             # Luhn: the check digit at ln - 1 makes the sum of the doubled-from-the-right digits % 10 == 0
  *             s = 0             # <<<<<<<<<<<<<<
@@ -20127,7 +20126,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
           __pyx_v_s = 0;
 
-          /* "pipelines/privacy/_methods.pyx":139
+          /* "pipelines/privacy/_methods.pyx":114
  *             # Luhn: the check digit at ln - 1 makes the sum of the doubled-from-the-right digits % 10 == 0
  *             s = 0
  *             for k in range(ln - 1):             # <<<<<<<<<<<<<<
@@ -20141,7 +20140,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           for (__pyx_t_16 = 0; __pyx_t_16 < __pyx_t_23; __pyx_t_16+=1) {
             __pyx_v_k = __pyx_t_16;
 
-            /* "pipelines/privacy/_methods.pyx":140
+            /* "pipelines/privacy/_methods.pyx":115
  *             s = 0
  *             for k in range(ln - 1):
  *                 d = digits[i, k]             # <<<<<<<<<<<<<<
@@ -20152,7 +20151,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             __pyx_t_15 = __pyx_v_k;
             __pyx_v_d = (*((uint8_t *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_digits.data + __pyx_t_22 * __pyx_v_digits.strides[0]) ) + __pyx_t_15 * __pyx_v_digits.strides[1]) )));
 
-            /* "pipelines/privacy/_methods.pyx":141
+            /* "pipelines/privacy/_methods.pyx":116
  *             for k in range(ln - 1):
  *                 d = digits[i, k]
  *                 if (ln - 1 - k) % 2 == 1:             # <<<<<<<<<<<<<<
@@ -20164,7 +20163,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
             if (__pyx_t_20) {
 
 
-              /* "pipelines/privacy/_methods.pyx":142
+              /* "pipelines/privacy/_methods.pyx":117
  *                 d = digits[i, k]
  *                 if (ln - 1 - k) % 2 == 1:
  *                     d *= 2             # <<<<<<<<<<<<<<
@@ -20173,7 +20172,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
               __pyx_v_d = (__pyx_v_d * 2);
 
-              /* "pipelines/privacy/_methods.pyx":143
+              /* "pipelines/privacy/_methods.pyx":118
  *                 if (ln - 1 - k) % 2 == 1:
  *                     d *= 2
  *                     if d > 9:             # <<<<<<<<<<<<<<
@@ -20185,7 +20184,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
               if (__pyx_t_20) {
 
 
-                /* "pipelines/privacy/_methods.pyx":144
+                /* "pipelines/privacy/_methods.pyx":119
  *                     d *= 2
  *                     if d > 9:
  *                         d -= 9             # <<<<<<<<<<<<<<
@@ -20194,7 +20193,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
                 __pyx_v_d = (__pyx_v_d - 9);
 
-                /* "pipelines/privacy/_methods.pyx":143
+                /* "pipelines/privacy/_methods.pyx":118
  *                 if (ln - 1 - k) % 2 == 1:
  *                     d *= 2
  *                     if d > 9:             # <<<<<<<<<<<<<<
@@ -20203,7 +20202,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
               }
 
-              /* "pipelines/privacy/_methods.pyx":141
+              /* "pipelines/privacy/_methods.pyx":116
  *             for k in range(ln - 1):
  *                 d = digits[i, k]
  *                 if (ln - 1 - k) % 2 == 1:             # <<<<<<<<<<<<<<
@@ -20212,7 +20211,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
             }
 
-            /* "pipelines/privacy/_methods.pyx":145
+            /* "pipelines/privacy/_methods.pyx":120
  *                     if d > 9:
  *                         d -= 9
  *                 s += d             # <<<<<<<<<<<<<<
@@ -20223,7 +20222,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           }
 
 
-          /* "pipelines/privacy/_methods.pyx":146
+          /* "pipelines/privacy/_methods.pyx":121
  *                         d -= 9
  *                 s += d
  *             digits[i, ln - 1] = (10 - s % 10) % 10             # <<<<<<<<<<<<<<
@@ -20234,7 +20233,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           __pyx_t_22 = (__pyx_v_ln - 1);
           *((uint8_t *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_digits.data + __pyx_t_15 * __pyx_v_digits.strides[0]) ) + __pyx_t_22 * __pyx_v_digits.strides[1]) )) = ((10 - (__pyx_v_s % 10)) % 10);
 
-          /* "pipelines/privacy/_methods.pyx":147
+          /* "pipelines/privacy/_methods.pyx":122
  *                 s += d
  *             digits[i, ln - 1] = (10 - s % 10) % 10
  *             for k in range(ln):             # <<<<<<<<<<<<<<
@@ -20248,7 +20247,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           for (__pyx_t_18 = 0; __pyx_t_18 < __pyx_t_17; __pyx_t_18+=1) {
             __pyx_v_k = __pyx_t_18;
 
-            /* "pipelines/privacy/_methods.pyx":148
+            /* "pipelines/privacy/_methods.pyx":123
  *             digits[i, ln - 1] = (10 - s % 10) % 10
  *             for k in range(ln):
  *                 out[w + k] = digits[i, k] + 48             # <<<<<<<<<<<<<<
@@ -20262,7 +20261,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
           }
 
 
-          /* "pipelines/privacy/_methods.pyx":149
+          /* "pipelines/privacy/_methods.pyx":124
  *             for k in range(ln):
  *                 out[w + k] = digits[i, k] + 48
  *             w += ln             # <<<<<<<<<<<<<<
@@ -20271,7 +20270,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 */
           __pyx_v_w = (__pyx_v_w + __pyx_v_ln);
 
-          /* "pipelines/privacy/_methods.pyx":150
+          /* "pipelines/privacy/_methods.pyx":125
  *                 out[w + k] = digits[i, k] + 48
  *             w += ln
  *             out_off[i + 1] = w             # <<<<<<<<<<<<<<
@@ -20284,7 +20283,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
 
       }
 
-      /* "pipelines/privacy/_methods.pyx":116
+      /* "pipelines/privacy/_methods.pyx":91
  *     cdef int64_t[:] out_off = out_off_arr
  *     cdef uint8_t[:] out = out_arr
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -20301,22 +20300,22 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
       }
   }
 
-  /* "pipelines/privacy/_methods.pyx":151
+  /* "pipelines/privacy/_methods.pyx":126
  *             w += ln
  *             out_off[i + 1] = w
  *     return out_off_arr, out_arr[:w]             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_1 = __Pyx_PyObject_GetSlice(__pyx_v_out_arr, 0, __pyx_v_w, NULL, NULL, NULL, 0, 1, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetSlice(__pyx_v_out_arr, 0, __pyx_v_w, NULL, NULL, NULL, 0, 1, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 126, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_6 = PyTuple_New(2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __pyx_t_6 = PyTuple_New(2); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 126, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __Pyx_INCREF(__pyx_v_out_off_arr);
   __Pyx_GIVEREF(__pyx_v_out_off_arr);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_6, 0, __pyx_v_out_off_arr) != (0)) __PYX_ERR(0, 151, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_6, 0, __pyx_v_out_off_arr) != (0)) __PYX_ERR(0, 126, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_6, 1, __pyx_t_1) != (0)) __PYX_ERR(0, 151, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_6, 1, __pyx_t_1) != (0)) __PYX_ERR(0, 126, __pyx_L1_error);
   __pyx_t_1 = 0;
   {
     PyObject *__pyx_temp;
@@ -20329,7 +20328,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
   __pyx_t_6 = 0;
   goto __pyx_L0;
 
-  /* "pipelines/privacy/_methods.pyx":102
+  /* "pipelines/privacy/_methods.pyx":77
  * 
  * 
  * def card_surrogates(const int64_t[:] offsets, const uint8_t[:] data, uint8_t[:, :] digits, int keep_bin):             # <<<<<<<<<<<<<<
@@ -20370,7 +20369,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_2card_surrogates(CYTHON_
   return __pyx_r;
 }
 
-/* "pipelines/privacy/_methods.pyx":154
+/* "pipelines/privacy/_methods.pyx":129
  * 
  * 
  * def address_prefixes(const int64_t[:] offsets, const uint8_t[:] data, const int32_t[:, :] markers,             # <<<<<<<<<<<<<<
@@ -20423,67 +20422,67 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_offsets,&__pyx_mstate_global->__pyx_n_u_data,&__pyx_mstate_global->__pyx_n_u_markers,&__pyx_mstate_global->__pyx_n_u_marker_level,&__pyx_mstate_global->__pyx_n_u_first,&__pyx_mstate_global->__pyx_n_u_level,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 154, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 129, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 154, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 129, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 154, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 129, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 154, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 129, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 154, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 129, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 154, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 129, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 154, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 129, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "address_prefixes", 0) < (0)) __PYX_ERR(0, 154, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "address_prefixes", 0) < (0)) __PYX_ERR(0, 129, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 6; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("address_prefixes", 1, 6, 6, i); __PYX_ERR(0, 154, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("address_prefixes", 1, 6, 6, i); __PYX_ERR(0, 129, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 6)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 154, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 129, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 154, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 129, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 154, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 129, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 154, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 129, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 154, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 129, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 154, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 129, __pyx_L3_error)
     }
-    __pyx_v_offsets = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t__const__(values[0], 0); if (unlikely(!__pyx_v_offsets.memview)) __PYX_ERR(0, 154, __pyx_L3_error)
-    __pyx_v_data = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[1], 0); if (unlikely(!__pyx_v_data.memview)) __PYX_ERR(0, 154, __pyx_L3_error)
-    __pyx_v_markers = __Pyx_PyObject_to_MemoryviewSlice_dsds_nn_int32_t__const__(values[2], 0); if (unlikely(!__pyx_v_markers.memview)) __PYX_ERR(0, 154, __pyx_L3_error)
-    __pyx_v_marker_level = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int32_t__const__(values[3], 0); if (unlikely(!__pyx_v_marker_level.memview)) __PYX_ERR(0, 155, __pyx_L3_error)
-    __pyx_v_first = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[4], 0); if (unlikely(!__pyx_v_first.memview)) __PYX_ERR(0, 155, __pyx_L3_error)
-    __pyx_v_level = __Pyx_PyLong_As_int(values[5]); if (unlikely((__pyx_v_level == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 155, __pyx_L3_error)
+    __pyx_v_offsets = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t__const__(values[0], 0); if (unlikely(!__pyx_v_offsets.memview)) __PYX_ERR(0, 129, __pyx_L3_error)
+    __pyx_v_data = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[1], 0); if (unlikely(!__pyx_v_data.memview)) __PYX_ERR(0, 129, __pyx_L3_error)
+    __pyx_v_markers = __Pyx_PyObject_to_MemoryviewSlice_dsds_nn_int32_t__const__(values[2], 0); if (unlikely(!__pyx_v_markers.memview)) __PYX_ERR(0, 129, __pyx_L3_error)
+    __pyx_v_marker_level = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int32_t__const__(values[3], 0); if (unlikely(!__pyx_v_marker_level.memview)) __PYX_ERR(0, 130, __pyx_L3_error)
+    __pyx_v_first = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t__const__(values[4], 0); if (unlikely(!__pyx_v_first.memview)) __PYX_ERR(0, 130, __pyx_L3_error)
+    __pyx_v_level = __Pyx_PyLong_As_int(values[5]); if (unlikely((__pyx_v_level == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 130, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("address_prefixes", 1, 6, 6, __pyx_nargs); __PYX_ERR(0, 154, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("address_prefixes", 1, 6, 6, __pyx_nargs); __PYX_ERR(0, 129, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20581,7 +20580,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("address_prefixes", 0);
 
-  /* "pipelines/privacy/_methods.pyx":162
+  /* "pipelines/privacy/_methods.pyx":137
  *     when none follows. Returns (offsets, data, found): the text up to the end of group ``level``
  *     (``level`` 0: of group 1, else group 2  the province cut), found=False when it is absent."""
  *     cdef Py_ssize_t n = offsets.shape[0] - 1, i, maxlen = 0             # <<<<<<<<<<<<<<
@@ -20591,7 +20590,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
   __pyx_v_n = ((__pyx_v_offsets.shape[0]) - 1);
   __pyx_v_maxlen = 0;
 
-  /* "pipelines/privacy/_methods.pyx":163
+  /* "pipelines/privacy/_methods.pyx":138
  *     (``level`` 0: of group 1, else group 2  the province cut), found=False when it is absent."""
  *     cdef Py_ssize_t n = offsets.shape[0] - 1, i, maxlen = 0
  *     cdef int nm = markers.shape[0], mw = markers.shape[1], ncp, p, q, g, mk, k, pos, e1, e2, e3, stop             # <<<<<<<<<<<<<<
@@ -20601,7 +20600,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
   __pyx_v_nm = (__pyx_v_markers.shape[0]);
   __pyx_v_mw = (__pyx_v_markers.shape[1]);
 
-  /* "pipelines/privacy/_methods.pyx":164
+  /* "pipelines/privacy/_methods.pyx":139
  *     cdef Py_ssize_t n = offsets.shape[0] - 1, i, maxlen = 0
  *     cdef int nm = markers.shape[0], mw = markers.shape[1], ncp, p, q, g, mk, k, pos, e1, e2, e3, stop
  *     cdef int64_t j, a, z, w = 0, end_byte             # <<<<<<<<<<<<<<
@@ -20610,7 +20609,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
   __pyx_v_w = 0;
 
-  /* "pipelines/privacy/_methods.pyx":166
+  /* "pipelines/privacy/_methods.pyx":141
  *     cdef int64_t j, a, z, w = 0, end_byte
  *     cdef bint hit
  *     for i in range(n):             # <<<<<<<<<<<<<<
@@ -20624,7 +20623,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_i = __pyx_t_3;
 
-    /* "pipelines/privacy/_methods.pyx":167
+    /* "pipelines/privacy/_methods.pyx":142
  *     cdef bint hit
  *     for i in range(n):
  *         if offsets[i + 1] - offsets[i] > maxlen:             # <<<<<<<<<<<<<<
@@ -20638,7 +20637,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     if (__pyx_t_6) {
 
 
-      /* "pipelines/privacy/_methods.pyx":168
+      /* "pipelines/privacy/_methods.pyx":143
  *     for i in range(n):
  *         if offsets[i + 1] - offsets[i] > maxlen:
  *             maxlen = offsets[i + 1] - offsets[i]             # <<<<<<<<<<<<<<
@@ -20649,7 +20648,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
       __pyx_t_4 = __pyx_v_i;
       __pyx_v_maxlen = ((*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_5 * __pyx_v_offsets.strides[0]) ))) - (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_4 * __pyx_v_offsets.strides[0]) ))));
 
-      /* "pipelines/privacy/_methods.pyx":167
+      /* "pipelines/privacy/_methods.pyx":142
  *     cdef bint hit
  *     for i in range(n):
  *         if offsets[i + 1] - offsets[i] > maxlen:             # <<<<<<<<<<<<<<
@@ -20660,7 +20659,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
   }
 
 
-  /* "pipelines/privacy/_methods.pyx":169
+  /* "pipelines/privacy/_methods.pyx":144
  *         if offsets[i + 1] - offsets[i] > maxlen:
  *             maxlen = offsets[i + 1] - offsets[i]
  *     cps_arr = np.zeros(maxlen + 1, dtype=np.int32)             # <<<<<<<<<<<<<<
@@ -20668,16 +20667,16 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
  *     cdef int32_t[:] cps = cps_arr
 */
   __pyx_t_8 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 169, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 144, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 169, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 144, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-  __pyx_t_9 = PyLong_FromSsize_t((__pyx_v_maxlen + 1)); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 169, __pyx_L1_error)
+  __pyx_t_9 = PyLong_FromSsize_t((__pyx_v_maxlen + 1)); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 144, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 169, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 144, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_int32); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 169, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_int32); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 144, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
   __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
   #if CYTHON_VECTORCALL
@@ -20698,13 +20697,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     PyObject *__pyx_callargs[3] = {__pyx_t_8, __pyx_t_9, __pyx_t_12};
     #if CYTHON_VECTORCALL
     __pyx_t_11 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 169, __pyx_L1_error)
+    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 144, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_11);
     #else
     {
       PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
       __pyx_t_11 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 169, __pyx_L1_error)
+      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 144, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_11);
     }
     #endif
@@ -20716,13 +20715,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 169, __pyx_L1_error)
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 144, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
   }
   __pyx_v_cps_arr = __pyx_t_7;
   __pyx_t_7 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":170
+  /* "pipelines/privacy/_methods.pyx":145
  *             maxlen = offsets[i + 1] - offsets[i]
  *     cps_arr = np.zeros(maxlen + 1, dtype=np.int32)
  *     starts_arr = np.zeros(maxlen + 2, dtype=np.int64)             # <<<<<<<<<<<<<<
@@ -20730,16 +20729,16 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
  *     cdef int64_t[:] starts = starts_arr
 */
   __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 170, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 145, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 170, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 145, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
   __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-  __pyx_t_11 = PyLong_FromSsize_t((__pyx_v_maxlen + 2)); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 170, __pyx_L1_error)
+  __pyx_t_11 = PyLong_FromSsize_t((__pyx_v_maxlen + 2)); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 145, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 170, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 145, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 170, __pyx_L1_error)
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 145, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
   __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
   #if CYTHON_VECTORCALL
@@ -20760,13 +20759,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     PyObject *__pyx_callargs[3] = {__pyx_t_10, __pyx_t_11, __pyx_t_8};
     #if CYTHON_VECTORCALL
     __pyx_t_9 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 170, __pyx_L1_error)
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 145, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_9);
     #else
     {
       PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
       __pyx_t_9 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-      if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 170, __pyx_L1_error)
+      if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 145, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_9);
     }
     #endif
@@ -20778,37 +20777,37 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 170, __pyx_L1_error)
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 145, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
   }
   __pyx_v_starts_arr = __pyx_t_7;
   __pyx_t_7 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":171
+  /* "pipelines/privacy/_methods.pyx":146
  *     cps_arr = np.zeros(maxlen + 1, dtype=np.int32)
  *     starts_arr = np.zeros(maxlen + 2, dtype=np.int64)
  *     cdef int32_t[:] cps = cps_arr             # <<<<<<<<<<<<<<
  *     cdef int64_t[:] starts = starts_arr
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
 */
-  __pyx_t_14 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int32_t(__pyx_v_cps_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_14.memview)) __PYX_ERR(0, 171, __pyx_L1_error)
+  __pyx_t_14 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int32_t(__pyx_v_cps_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_14.memview)) __PYX_ERR(0, 146, __pyx_L1_error)
   __pyx_v_cps = __pyx_t_14;
   __pyx_t_14.memview = NULL;
   __pyx_t_14.data = NULL;
 
-  /* "pipelines/privacy/_methods.pyx":172
+  /* "pipelines/privacy/_methods.pyx":147
  *     starts_arr = np.zeros(maxlen + 2, dtype=np.int64)
  *     cdef int32_t[:] cps = cps_arr
  *     cdef int64_t[:] starts = starts_arr             # <<<<<<<<<<<<<<
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
  *     out_arr = np.zeros(max(offsets[n] - offsets[0], 1), dtype=np.uint8)
 */
-  __pyx_t_15 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(__pyx_v_starts_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_15.memview)) __PYX_ERR(0, 172, __pyx_L1_error)
+  __pyx_t_15 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(__pyx_v_starts_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_15.memview)) __PYX_ERR(0, 147, __pyx_L1_error)
   __pyx_v_starts = __pyx_t_15;
   __pyx_t_15.memview = NULL;
   __pyx_t_15.data = NULL;
 
-  /* "pipelines/privacy/_methods.pyx":173
+  /* "pipelines/privacy/_methods.pyx":148
  *     cdef int32_t[:] cps = cps_arr
  *     cdef int64_t[:] starts = starts_arr
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)             # <<<<<<<<<<<<<<
@@ -20816,16 +20815,16 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
  *     found_arr = np.zeros(n, dtype=np.bool_)
 */
   __pyx_t_12 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 173, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 148, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 173, __pyx_L1_error)
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 148, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
   __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-  __pyx_t_9 = PyLong_FromSsize_t((__pyx_v_n + 1)); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 173, __pyx_L1_error)
+  __pyx_t_9 = PyLong_FromSsize_t((__pyx_v_n + 1)); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 148, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 173, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 148, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 173, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 148, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
   #if CYTHON_VECTORCALL
@@ -20846,13 +20845,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     PyObject *__pyx_callargs[3] = {__pyx_t_12, __pyx_t_9, __pyx_t_10};
     #if CYTHON_VECTORCALL
     __pyx_t_11 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 173, __pyx_L1_error)
+    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 148, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_11);
     #else
     {
       PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
       __pyx_t_11 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 173, __pyx_L1_error)
+      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 148, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_11);
     }
     #endif
@@ -20864,13 +20863,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 173, __pyx_L1_error)
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 148, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
   }
   __pyx_v_out_off_arr = __pyx_t_7;
   __pyx_t_7 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":174
+  /* "pipelines/privacy/_methods.pyx":149
  *     cdef int64_t[:] starts = starts_arr
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
  *     out_arr = np.zeros(max(offsets[n] - offsets[0], 1), dtype=np.uint8)             # <<<<<<<<<<<<<<
@@ -20878,9 +20877,9 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
  *     cdef int64_t[:] out_off = out_off_arr
 */
   __pyx_t_8 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 174, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 149, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 174, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 149, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
 
@@ -20899,12 +20898,12 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     __pyx_t_18 = __pyx_t_17;
   }
 
-  __pyx_t_11 = __Pyx_PyLong_From_int64_t(__pyx_t_18); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 174, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyLong_From_int64_t(__pyx_t_18); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 149, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
 
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 174, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 149, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_uint8); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 174, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_uint8); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 149, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
   __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
   #if CYTHON_VECTORCALL
@@ -20925,13 +20924,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     PyObject *__pyx_callargs[3] = {__pyx_t_8, __pyx_t_11, __pyx_t_12};
     #if CYTHON_VECTORCALL
     __pyx_t_9 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 174, __pyx_L1_error)
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 149, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_9);
     #else
     {
       PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
       __pyx_t_9 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-      if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 174, __pyx_L1_error)
+      if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 149, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_9);
     }
     #endif
@@ -20943,13 +20942,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 174, __pyx_L1_error)
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 149, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
   }
   __pyx_v_out_arr = __pyx_t_7;
   __pyx_t_7 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":175
+  /* "pipelines/privacy/_methods.pyx":150
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)
  *     out_arr = np.zeros(max(offsets[n] - offsets[0], 1), dtype=np.uint8)
  *     found_arr = np.zeros(n, dtype=np.bool_)             # <<<<<<<<<<<<<<
@@ -20957,16 +20956,16 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
  *     cdef uint8_t[:] out = out_arr
 */
   __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 150, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_zeros); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 150, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
   __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-  __pyx_t_9 = PyLong_FromSsize_t(__pyx_v_n); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __pyx_t_9 = PyLong_FromSsize_t(__pyx_v_n); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 150, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 150, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_bool); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 175, __pyx_L1_error)
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_bool); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 150, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
   __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
   #if CYTHON_VECTORCALL
@@ -20987,13 +20986,13 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     PyObject *__pyx_callargs[3] = {__pyx_t_10, __pyx_t_9, __pyx_t_8};
     #if CYTHON_VECTORCALL
     __pyx_t_11 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 175, __pyx_L1_error)
+    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 150, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_11);
     #else
     {
       PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
       __pyx_t_11 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 175, __pyx_L1_error)
+      if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 150, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_11);
     }
     #endif
@@ -21005,37 +21004,37 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 175, __pyx_L1_error)
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 150, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
   }
   __pyx_v_found_arr = __pyx_t_7;
   __pyx_t_7 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":176
+  /* "pipelines/privacy/_methods.pyx":151
  *     out_arr = np.zeros(max(offsets[n] - offsets[0], 1), dtype=np.uint8)
  *     found_arr = np.zeros(n, dtype=np.bool_)
  *     cdef int64_t[:] out_off = out_off_arr             # <<<<<<<<<<<<<<
  *     cdef uint8_t[:] out = out_arr
  *     cdef uint8_t[:] found = found_arr.view(np.uint8)
 */
-  __pyx_t_15 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(__pyx_v_out_off_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_15.memview)) __PYX_ERR(0, 176, __pyx_L1_error)
+  __pyx_t_15 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_int64_t(__pyx_v_out_off_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_15.memview)) __PYX_ERR(0, 151, __pyx_L1_error)
   __pyx_v_out_off = __pyx_t_15;
   __pyx_t_15.memview = NULL;
   __pyx_t_15.data = NULL;
 
-  /* "pipelines/privacy/_methods.pyx":177
+  /* "pipelines/privacy/_methods.pyx":152
  *     found_arr = np.zeros(n, dtype=np.bool_)
  *     cdef int64_t[:] out_off = out_off_arr
  *     cdef uint8_t[:] out = out_arr             # <<<<<<<<<<<<<<
  *     cdef uint8_t[:] found = found_arr.view(np.uint8)
  *     cdef int ends[4]
 */
-  __pyx_t_19 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_v_out_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_19.memview)) __PYX_ERR(0, 177, __pyx_L1_error)
+  __pyx_t_19 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_v_out_arr, PyBUF_WRITABLE); if (unlikely(!__pyx_t_19.memview)) __PYX_ERR(0, 152, __pyx_L1_error)
   __pyx_v_out = __pyx_t_19;
   __pyx_t_19.memview = NULL;
   __pyx_t_19.data = NULL;
 
-  /* "pipelines/privacy/_methods.pyx":178
+  /* "pipelines/privacy/_methods.pyx":153
  *     cdef int64_t[:] out_off = out_off_arr
  *     cdef uint8_t[:] out = out_arr
  *     cdef uint8_t[:] found = found_arr.view(np.uint8)             # <<<<<<<<<<<<<<
@@ -21044,9 +21043,9 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
   __pyx_t_12 = __pyx_v_found_arr;
   __Pyx_INCREF(__pyx_t_12);
-  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 178, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 153, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_uint8); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 178, __pyx_L1_error)
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_uint8); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 153, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
   __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
   __pyx_t_13 = 0;
@@ -21055,16 +21054,16 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
     __pyx_t_7 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_view, __pyx_callargs+__pyx_t_13, (2-__pyx_t_13) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 178, __pyx_L1_error)
+    if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 153, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
   }
-  __pyx_t_19 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_t_7, PyBUF_WRITABLE); if (unlikely(!__pyx_t_19.memview)) __PYX_ERR(0, 178, __pyx_L1_error)
+  __pyx_t_19 = __Pyx_PyObject_to_MemoryviewSlice_ds_nn_uint8_t(__pyx_t_7, PyBUF_WRITABLE); if (unlikely(!__pyx_t_19.memview)) __PYX_ERR(0, 153, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
   __pyx_v_found = __pyx_t_19;
   __pyx_t_19.memview = NULL;
   __pyx_t_19.data = NULL;
 
-  /* "pipelines/privacy/_methods.pyx":180
+  /* "pipelines/privacy/_methods.pyx":155
  *     cdef uint8_t[:] found = found_arr.view(np.uint8)
  *     cdef int ends[4]
  *     cdef const uint8_t* dp = &data[0]             # <<<<<<<<<<<<<<
@@ -21074,7 +21073,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
   __pyx_t_5 = 0;
   __pyx_v_dp = (&(*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
 
-  /* "pipelines/privacy/_methods.pyx":181
+  /* "pipelines/privacy/_methods.pyx":156
  *     cdef int ends[4]
  *     cdef const uint8_t* dp = &data[0]
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -21087,7 +21086,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "pipelines/privacy/_methods.pyx":182
+        /* "pipelines/privacy/_methods.pyx":157
  *     cdef const uint8_t* dp = &data[0]
  *     with nogil:
  *         for i in range(n):             # <<<<<<<<<<<<<<
@@ -21101,7 +21100,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
         for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
           __pyx_v_i = __pyx_t_3;
 
-          /* "pipelines/privacy/_methods.pyx":183
+          /* "pipelines/privacy/_methods.pyx":158
  *     with nogil:
  *         for i in range(n):
  *             a = offsets[i]             # <<<<<<<<<<<<<<
@@ -21111,7 +21110,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
           __pyx_t_5 = __pyx_v_i;
           __pyx_v_a = (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_5 * __pyx_v_offsets.strides[0]) )));
 
-          /* "pipelines/privacy/_methods.pyx":184
+          /* "pipelines/privacy/_methods.pyx":159
  *         for i in range(n):
  *             a = offsets[i]
  *             z = offsets[i + 1]             # <<<<<<<<<<<<<<
@@ -21121,7 +21120,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
           __pyx_t_5 = (__pyx_v_i + 1);
           __pyx_v_z = (*((int64_t const  *) ( /* dim=0 */ (__pyx_v_offsets.data + __pyx_t_5 * __pyx_v_offsets.strides[0]) )));
 
-          /* "pipelines/privacy/_methods.pyx":187
+          /* "pipelines/privacy/_methods.pyx":162
  *             # code points are decoded as the search reaches them (districts end near the start);
  *             # trailing whitespace cannot be part of a marker, so the unstripped end bounds the search
  *             ncp = 0             # <<<<<<<<<<<<<<
@@ -21130,7 +21129,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
           __pyx_v_ncp = 0;
 
-          /* "pipelines/privacy/_methods.pyx":188
+          /* "pipelines/privacy/_methods.pyx":163
  *             # trailing whitespace cannot be part of a marker, so the unstripped end bounds the search
  *             ncp = 0
  *             j = a             # <<<<<<<<<<<<<<
@@ -21139,7 +21138,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
           __pyx_v_j = __pyx_v_a;
 
-          /* "pipelines/privacy/_methods.pyx":189
+          /* "pipelines/privacy/_methods.pyx":164
  *             ncp = 0
  *             j = a
  *             p = 0             # <<<<<<<<<<<<<<
@@ -21148,7 +21147,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
           __pyx_v_p = 0;
 
-          /* "pipelines/privacy/_methods.pyx":190
+          /* "pipelines/privacy/_methods.pyx":165
  *             j = a
  *             p = 0
  *             while True:             # <<<<<<<<<<<<<<
@@ -21157,7 +21156,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
           while (1) {
 
-            /* "pipelines/privacy/_methods.pyx":191
+            /* "pipelines/privacy/_methods.pyx":166
  *             p = 0
  *             while True:
  *                 if ncp == p:             # <<<<<<<<<<<<<<
@@ -21169,7 +21168,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
             if (__pyx_t_6) {
 
 
-              /* "pipelines/privacy/_methods.pyx":192
+              /* "pipelines/privacy/_methods.pyx":167
  *             while True:
  *                 if ncp == p:
  *                     if j >= z:             # <<<<<<<<<<<<<<
@@ -21181,7 +21180,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
               if (__pyx_t_6) {
 
 
-                /* "pipelines/privacy/_methods.pyx":193
+                /* "pipelines/privacy/_methods.pyx":168
  *                 if ncp == p:
  *                     if j >= z:
  *                         break             # <<<<<<<<<<<<<<
@@ -21190,7 +21189,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                 goto __pyx_L12_break;
 
-                /* "pipelines/privacy/_methods.pyx":192
+                /* "pipelines/privacy/_methods.pyx":167
  *             while True:
  *                 if ncp == p:
  *                     if j >= z:             # <<<<<<<<<<<<<<
@@ -21199,7 +21198,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
               }
 
-              /* "pipelines/privacy/_methods.pyx":194
+              /* "pipelines/privacy/_methods.pyx":169
  *                     if j >= z:
  *                         break
  *                     k = _cp_len(data[j])             # <<<<<<<<<<<<<<
@@ -21207,9 +21206,9 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
  *                     cps[ncp] = _cp(dp, j, k)
 */
               __pyx_t_5 = __pyx_v_j;
-              __pyx_v_k = __pyx_f_9pipelines_7privacy_8_methods__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
+              __pyx_v_k = __pyx_f_9pipelines_7privacy_5_utf8__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
 
-              /* "pipelines/privacy/_methods.pyx":195
+              /* "pipelines/privacy/_methods.pyx":170
  *                         break
  *                     k = _cp_len(data[j])
  *                     starts[ncp] = j             # <<<<<<<<<<<<<<
@@ -21219,7 +21218,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
               __pyx_t_5 = __pyx_v_ncp;
               *((int64_t *) ( /* dim=0 */ (__pyx_v_starts.data + __pyx_t_5 * __pyx_v_starts.strides[0]) )) = __pyx_v_j;
 
-              /* "pipelines/privacy/_methods.pyx":196
+              /* "pipelines/privacy/_methods.pyx":171
  *                     k = _cp_len(data[j])
  *                     starts[ncp] = j
  *                     cps[ncp] = _cp(dp, j, k)             # <<<<<<<<<<<<<<
@@ -21227,9 +21226,9 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
  *                     j += k
 */
               __pyx_t_5 = __pyx_v_ncp;
-              *((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_5 * __pyx_v_cps.strides[0]) )) = __pyx_f_9pipelines_7privacy_8_methods__cp(__pyx_v_dp, __pyx_v_j, __pyx_v_k);
+              *((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_5 * __pyx_v_cps.strides[0]) )) = __pyx_f_9pipelines_7privacy_5_utf8__cp(__pyx_v_dp, __pyx_v_j, __pyx_v_k);
 
-              /* "pipelines/privacy/_methods.pyx":197
+              /* "pipelines/privacy/_methods.pyx":172
  *                     starts[ncp] = j
  *                     cps[ncp] = _cp(dp, j, k)
  *                     ncp += 1             # <<<<<<<<<<<<<<
@@ -21238,7 +21237,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
               __pyx_v_ncp = (__pyx_v_ncp + 1);
 
-              /* "pipelines/privacy/_methods.pyx":198
+              /* "pipelines/privacy/_methods.pyx":173
  *                     cps[ncp] = _cp(dp, j, k)
  *                     ncp += 1
  *                     j += k             # <<<<<<<<<<<<<<
@@ -21247,7 +21246,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
               __pyx_v_j = (__pyx_v_j + __pyx_v_k);
 
-              /* "pipelines/privacy/_methods.pyx":191
+              /* "pipelines/privacy/_methods.pyx":166
  *             p = 0
  *             while True:
  *                 if ncp == p:             # <<<<<<<<<<<<<<
@@ -21256,7 +21255,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
             }
 
-            /* "pipelines/privacy/_methods.pyx":199
+            /* "pipelines/privacy/_methods.pyx":174
  *                     ncp += 1
  *                     j += k
  *                 if not _ws(cps[p]):             # <<<<<<<<<<<<<<
@@ -21264,12 +21263,12 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
  *                 p += 1
 */
             __pyx_t_5 = __pyx_v_p;
-            __pyx_t_6 = (!__pyx_f_9pipelines_7privacy_8_methods__ws((*((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_5 * __pyx_v_cps.strides[0]) )))));
+            __pyx_t_6 = (!__pyx_f_9pipelines_7privacy_5_utf8__ws((*((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_5 * __pyx_v_cps.strides[0]) )))));
 
             if (__pyx_t_6) {
 
 
-              /* "pipelines/privacy/_methods.pyx":200
+              /* "pipelines/privacy/_methods.pyx":175
  *                     j += k
  *                 if not _ws(cps[p]):
  *                     break             # <<<<<<<<<<<<<<
@@ -21278,7 +21277,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
               goto __pyx_L12_break;
 
-              /* "pipelines/privacy/_methods.pyx":199
+              /* "pipelines/privacy/_methods.pyx":174
  *                     ncp += 1
  *                     j += k
  *                 if not _ws(cps[p]):             # <<<<<<<<<<<<<<
@@ -21287,7 +21286,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
             }
 
-            /* "pipelines/privacy/_methods.pyx":201
+            /* "pipelines/privacy/_methods.pyx":176
  *                 if not _ws(cps[p]):
  *                     break
  *                 p += 1             # <<<<<<<<<<<<<<
@@ -21298,7 +21297,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
           }
           __pyx_L12_break:;
 
-          /* "pipelines/privacy/_methods.pyx":202
+          /* "pipelines/privacy/_methods.pyx":177
  *                     break
  *                 p += 1
  *             pos = p             # <<<<<<<<<<<<<<
@@ -21307,7 +21306,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
           __pyx_v_pos = __pyx_v_p;
 
-          /* "pipelines/privacy/_methods.pyx":203
+          /* "pipelines/privacy/_methods.pyx":178
  *                 p += 1
  *             pos = p
  *             ends[1] = -1             # <<<<<<<<<<<<<<
@@ -21316,7 +21315,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
           (__pyx_v_ends[1]) = -1;
 
-          /* "pipelines/privacy/_methods.pyx":204
+          /* "pipelines/privacy/_methods.pyx":179
  *             pos = p
  *             ends[1] = -1
  *             ends[2] = -1             # <<<<<<<<<<<<<<
@@ -21325,7 +21324,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
           (__pyx_v_ends[2]) = -1;
 
-          /* "pipelines/privacy/_methods.pyx":205
+          /* "pipelines/privacy/_methods.pyx":180
  *             ends[1] = -1
  *             ends[2] = -1
  *             ends[3] = -1             # <<<<<<<<<<<<<<
@@ -21334,7 +21333,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
           (__pyx_v_ends[3]) = -1;
 
-          /* "pipelines/privacy/_methods.pyx":206
+          /* "pipelines/privacy/_methods.pyx":181
  *             ends[2] = -1
  *             ends[3] = -1
  *             for g in range(1, 4):             # <<<<<<<<<<<<<<
@@ -21344,7 +21343,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
           for (__pyx_t_20 = 1; __pyx_t_20 < 4; __pyx_t_20+=1) {
             __pyx_v_g = __pyx_t_20;
 
-            /* "pipelines/privacy/_methods.pyx":207
+            /* "pipelines/privacy/_methods.pyx":182
  *             ends[3] = -1
  *             for g in range(1, 4):
  *                 hit = False             # <<<<<<<<<<<<<<
@@ -21353,7 +21352,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
             __pyx_v_hit = 0;
 
-            /* "pipelines/privacy/_methods.pyx":208
+            /* "pipelines/privacy/_methods.pyx":183
  *             for g in range(1, 4):
  *                 hit = False
  *                 k = pos             # <<<<<<<<<<<<<<
@@ -21362,7 +21361,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
             __pyx_v_k = __pyx_v_pos;
 
-            /* "pipelines/privacy/_methods.pyx":209
+            /* "pipelines/privacy/_methods.pyx":184
  *                 hit = False
  *                 k = pos
  *                 while not hit:             # <<<<<<<<<<<<<<
@@ -21375,7 +21374,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 
               if (!__pyx_t_6) break;
 
-              /* "pipelines/privacy/_methods.pyx":210
+              /* "pipelines/privacy/_methods.pyx":185
  *                 k = pos
  *                 while not hit:
  *                     while ncp < k + mw and j < z:  # decode enough for a marker starting at k             # <<<<<<<<<<<<<<
@@ -21402,7 +21401,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 
                 if (!__pyx_t_6) break;
 
-                /* "pipelines/privacy/_methods.pyx":211
+                /* "pipelines/privacy/_methods.pyx":186
  *                 while not hit:
  *                     while ncp < k + mw and j < z:  # decode enough for a marker starting at k
  *                         q = _cp_len(data[j])             # <<<<<<<<<<<<<<
@@ -21410,9 +21409,9 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
  *                         cps[ncp] = _cp(dp, j, q)
 */
                 __pyx_t_5 = __pyx_v_j;
-                __pyx_v_q = __pyx_f_9pipelines_7privacy_8_methods__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
+                __pyx_v_q = __pyx_f_9pipelines_7privacy_5_utf8__cp_len((*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_5 * __pyx_v_data.strides[0]) ))));
 
-                /* "pipelines/privacy/_methods.pyx":212
+                /* "pipelines/privacy/_methods.pyx":187
  *                     while ncp < k + mw and j < z:  # decode enough for a marker starting at k
  *                         q = _cp_len(data[j])
  *                         starts[ncp] = j             # <<<<<<<<<<<<<<
@@ -21422,7 +21421,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
                 __pyx_t_5 = __pyx_v_ncp;
                 *((int64_t *) ( /* dim=0 */ (__pyx_v_starts.data + __pyx_t_5 * __pyx_v_starts.strides[0]) )) = __pyx_v_j;
 
-                /* "pipelines/privacy/_methods.pyx":213
+                /* "pipelines/privacy/_methods.pyx":188
  *                         q = _cp_len(data[j])
  *                         starts[ncp] = j
  *                         cps[ncp] = _cp(dp, j, q)             # <<<<<<<<<<<<<<
@@ -21430,9 +21429,9 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
  *                         j += q
 */
                 __pyx_t_5 = __pyx_v_ncp;
-                *((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_5 * __pyx_v_cps.strides[0]) )) = __pyx_f_9pipelines_7privacy_8_methods__cp(__pyx_v_dp, __pyx_v_j, __pyx_v_q);
+                *((int32_t *) ( /* dim=0 */ (__pyx_v_cps.data + __pyx_t_5 * __pyx_v_cps.strides[0]) )) = __pyx_f_9pipelines_7privacy_5_utf8__cp(__pyx_v_dp, __pyx_v_j, __pyx_v_q);
 
-                /* "pipelines/privacy/_methods.pyx":214
+                /* "pipelines/privacy/_methods.pyx":189
  *                         starts[ncp] = j
  *                         cps[ncp] = _cp(dp, j, q)
  *                         ncp += 1             # <<<<<<<<<<<<<<
@@ -21441,7 +21440,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                 __pyx_v_ncp = (__pyx_v_ncp + 1);
 
-                /* "pipelines/privacy/_methods.pyx":215
+                /* "pipelines/privacy/_methods.pyx":190
  *                         cps[ncp] = _cp(dp, j, q)
  *                         ncp += 1
  *                         j += q             # <<<<<<<<<<<<<<
@@ -21451,7 +21450,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
                 __pyx_v_j = (__pyx_v_j + __pyx_v_q);
               }
 
-              /* "pipelines/privacy/_methods.pyx":216
+              /* "pipelines/privacy/_methods.pyx":191
  *                         ncp += 1
  *                         j += q
  *                     if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)             # <<<<<<<<<<<<<<
@@ -21478,7 +21477,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
               if (__pyx_t_6) {
 
 
-                /* "pipelines/privacy/_methods.pyx":217
+                /* "pipelines/privacy/_methods.pyx":192
  *                         j += q
  *                     if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)
  *                         break             # <<<<<<<<<<<<<<
@@ -21487,7 +21486,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                 goto __pyx_L19_break;
 
-                /* "pipelines/privacy/_methods.pyx":216
+                /* "pipelines/privacy/_methods.pyx":191
  *                         ncp += 1
  *                         j += q
  *                     if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)             # <<<<<<<<<<<<<<
@@ -21496,7 +21495,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
               }
 
-              /* "pipelines/privacy/_methods.pyx":218
+              /* "pipelines/privacy/_methods.pyx":193
  *                     if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)
  *                         break
  *                     if cps[k] >= 0x10000 or not (first[cps[k]] >> g) & 1:  # no marker of this level starts here             # <<<<<<<<<<<<<<
@@ -21525,7 +21524,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
               if (__pyx_t_6) {
 
 
-                /* "pipelines/privacy/_methods.pyx":219
+                /* "pipelines/privacy/_methods.pyx":194
  *                         break
  *                     if cps[k] >= 0x10000 or not (first[cps[k]] >> g) & 1:  # no marker of this level starts here
  *                         k += 1             # <<<<<<<<<<<<<<
@@ -21534,7 +21533,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                 __pyx_v_k = (__pyx_v_k + 1);
 
-                /* "pipelines/privacy/_methods.pyx":220
+                /* "pipelines/privacy/_methods.pyx":195
  *                     if cps[k] >= 0x10000 or not (first[cps[k]] >> g) & 1:  # no marker of this level starts here
  *                         k += 1
  *                         continue             # <<<<<<<<<<<<<<
@@ -21543,7 +21542,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                 goto __pyx_L18_continue;
 
-                /* "pipelines/privacy/_methods.pyx":218
+                /* "pipelines/privacy/_methods.pyx":193
  *                     if k >= ncp or cps[k] == 10:  # the end, or a line break ('.' does not cross one)
  *                         break
  *                     if cps[k] >= 0x10000 or not (first[cps[k]] >> g) & 1:  # no marker of this level starts here             # <<<<<<<<<<<<<<
@@ -21552,7 +21551,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
               }
 
-              /* "pipelines/privacy/_methods.pyx":221
+              /* "pipelines/privacy/_methods.pyx":196
  *                         k += 1
  *                         continue
  *                     for mk in range(nm):             # <<<<<<<<<<<<<<
@@ -21566,7 +21565,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
               for (__pyx_t_24 = 0; __pyx_t_24 < __pyx_t_23; __pyx_t_24+=1) {
                 __pyx_v_mk = __pyx_t_24;
 
-                /* "pipelines/privacy/_methods.pyx":222
+                /* "pipelines/privacy/_methods.pyx":197
  *                         continue
  *                     for mk in range(nm):
  *                         if marker_level[mk] != g:             # <<<<<<<<<<<<<<
@@ -21579,7 +21578,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
                 if (__pyx_t_6) {
 
 
-                  /* "pipelines/privacy/_methods.pyx":223
+                  /* "pipelines/privacy/_methods.pyx":198
  *                     for mk in range(nm):
  *                         if marker_level[mk] != g:
  *                             continue             # <<<<<<<<<<<<<<
@@ -21588,7 +21587,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                   goto __pyx_L30_continue;
 
-                  /* "pipelines/privacy/_methods.pyx":222
+                  /* "pipelines/privacy/_methods.pyx":197
  *                         continue
  *                     for mk in range(nm):
  *                         if marker_level[mk] != g:             # <<<<<<<<<<<<<<
@@ -21597,7 +21596,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                 }
 
-                /* "pipelines/privacy/_methods.pyx":224
+                /* "pipelines/privacy/_methods.pyx":199
  *                         if marker_level[mk] != g:
  *                             continue
  *                         stop = 0             # <<<<<<<<<<<<<<
@@ -21606,7 +21605,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                 __pyx_v_stop = 0;
 
-                /* "pipelines/privacy/_methods.pyx":225
+                /* "pipelines/privacy/_methods.pyx":200
  *                             continue
  *                         stop = 0
  *                         while stop < mw and markers[mk, stop] != 0:             # <<<<<<<<<<<<<<
@@ -21635,7 +21634,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 
                   if (!__pyx_t_6) break;
 
-                  /* "pipelines/privacy/_methods.pyx":226
+                  /* "pipelines/privacy/_methods.pyx":201
  *                         stop = 0
  *                         while stop < mw and markers[mk, stop] != 0:
  *                             if k + stop >= ncp or cps[k + stop] != markers[mk, stop]:             # <<<<<<<<<<<<<<
@@ -21664,7 +21663,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
                   if (__pyx_t_6) {
 
 
-                    /* "pipelines/privacy/_methods.pyx":227
+                    /* "pipelines/privacy/_methods.pyx":202
  *                         while stop < mw and markers[mk, stop] != 0:
  *                             if k + stop >= ncp or cps[k + stop] != markers[mk, stop]:
  *                                 break             # <<<<<<<<<<<<<<
@@ -21673,7 +21672,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                     goto __pyx_L34_break;
 
-                    /* "pipelines/privacy/_methods.pyx":226
+                    /* "pipelines/privacy/_methods.pyx":201
  *                         stop = 0
  *                         while stop < mw and markers[mk, stop] != 0:
  *                             if k + stop >= ncp or cps[k + stop] != markers[mk, stop]:             # <<<<<<<<<<<<<<
@@ -21682,7 +21681,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                   }
 
-                  /* "pipelines/privacy/_methods.pyx":228
+                  /* "pipelines/privacy/_methods.pyx":203
  *                             if k + stop >= ncp or cps[k + stop] != markers[mk, stop]:
  *                                 break
  *                             stop += 1             # <<<<<<<<<<<<<<
@@ -21693,7 +21692,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
                 }
                 __pyx_L34_break:;
 
-                /* "pipelines/privacy/_methods.pyx":229
+                /* "pipelines/privacy/_methods.pyx":204
  *                                 break
  *                             stop += 1
  *                         if stop == mw or markers[mk, stop] == 0:             # <<<<<<<<<<<<<<
@@ -21721,7 +21720,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
                 if (__pyx_t_6) {
 
 
-                  /* "pipelines/privacy/_methods.pyx":230
+                  /* "pipelines/privacy/_methods.pyx":205
  *                             stop += 1
  *                         if stop == mw or markers[mk, stop] == 0:
  *                             ends[g] = k + stop             # <<<<<<<<<<<<<<
@@ -21730,7 +21729,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                   (__pyx_v_ends[__pyx_v_g]) = (__pyx_v_k + __pyx_v_stop);
 
-                  /* "pipelines/privacy/_methods.pyx":231
+                  /* "pipelines/privacy/_methods.pyx":206
  *                         if stop == mw or markers[mk, stop] == 0:
  *                             ends[g] = k + stop
  *                             hit = True             # <<<<<<<<<<<<<<
@@ -21739,7 +21738,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                   __pyx_v_hit = 1;
 
-                  /* "pipelines/privacy/_methods.pyx":232
+                  /* "pipelines/privacy/_methods.pyx":207
  *                             ends[g] = k + stop
  *                             hit = True
  *                             break             # <<<<<<<<<<<<<<
@@ -21748,7 +21747,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
                   goto __pyx_L31_break;
 
-                  /* "pipelines/privacy/_methods.pyx":229
+                  /* "pipelines/privacy/_methods.pyx":204
  *                                 break
  *                             stop += 1
  *                         if stop == mw or markers[mk, stop] == 0:             # <<<<<<<<<<<<<<
@@ -21761,7 +21760,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
               __pyx_L31_break:;
 
 
-              /* "pipelines/privacy/_methods.pyx":233
+              /* "pipelines/privacy/_methods.pyx":208
  *                             hit = True
  *                             break
  *                     k += 1             # <<<<<<<<<<<<<<
@@ -21773,7 +21772,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
             }
             __pyx_L19_break:;
 
-            /* "pipelines/privacy/_methods.pyx":234
+            /* "pipelines/privacy/_methods.pyx":209
  *                             break
  *                     k += 1
  *                 if hit:             # <<<<<<<<<<<<<<
@@ -21782,7 +21781,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
             if (__pyx_v_hit) {
 
-              /* "pipelines/privacy/_methods.pyx":235
+              /* "pipelines/privacy/_methods.pyx":210
  *                     k += 1
  *                 if hit:
  *                     pos = ends[g]             # <<<<<<<<<<<<<<
@@ -21791,7 +21790,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
               __pyx_v_pos = (__pyx_v_ends[__pyx_v_g]);
 
-              /* "pipelines/privacy/_methods.pyx":234
+              /* "pipelines/privacy/_methods.pyx":209
  *                             break
  *                     k += 1
  *                 if hit:             # <<<<<<<<<<<<<<
@@ -21801,7 +21800,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
             }
           }
 
-          /* "pipelines/privacy/_methods.pyx":236
+          /* "pipelines/privacy/_methods.pyx":211
  *                 if hit:
  *                     pos = ends[g]
  *             if level == 0:             # <<<<<<<<<<<<<<
@@ -21813,7 +21812,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
           if (__pyx_t_6) {
 
 
-            /* "pipelines/privacy/_methods.pyx":237
+            /* "pipelines/privacy/_methods.pyx":212
  *                     pos = ends[g]
  *             if level == 0:
  *                 e1 = ends[1] if ends[1] >= 0 else ends[2]             # <<<<<<<<<<<<<<
@@ -21832,7 +21831,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 
             __pyx_v_e1 = __pyx_t_20;
 
-            /* "pipelines/privacy/_methods.pyx":236
+            /* "pipelines/privacy/_methods.pyx":211
  *                 if hit:
  *                     pos = ends[g]
  *             if level == 0:             # <<<<<<<<<<<<<<
@@ -21842,7 +21841,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
             goto __pyx_L44;
           }
 
-          /* "pipelines/privacy/_methods.pyx":239
+          /* "pipelines/privacy/_methods.pyx":214
  *                 e1 = ends[1] if ends[1] >= 0 else ends[2]
  *             else:
  *                 e1 = ends[level]             # <<<<<<<<<<<<<<
@@ -21854,7 +21853,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
           }
           __pyx_L44:;
 
-          /* "pipelines/privacy/_methods.pyx":240
+          /* "pipelines/privacy/_methods.pyx":215
  *             else:
  *                 e1 = ends[level]
  *             if e1 >= 0:             # <<<<<<<<<<<<<<
@@ -21866,7 +21865,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
           if (__pyx_t_6) {
 
 
-            /* "pipelines/privacy/_methods.pyx":241
+            /* "pipelines/privacy/_methods.pyx":216
  *                 e1 = ends[level]
  *             if e1 >= 0:
  *                 found[i] = 1             # <<<<<<<<<<<<<<
@@ -21876,7 +21875,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
             __pyx_t_5 = __pyx_v_i;
             *((uint8_t *) ( /* dim=0 */ (__pyx_v_found.data + __pyx_t_5 * __pyx_v_found.strides[0]) )) = 1;
 
-            /* "pipelines/privacy/_methods.pyx":242
+            /* "pipelines/privacy/_methods.pyx":217
  *             if e1 >= 0:
  *                 found[i] = 1
  *                 if e1 >= ncp:             # <<<<<<<<<<<<<<
@@ -21888,7 +21887,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
             if (__pyx_t_6) {
 
 
-              /* "pipelines/privacy/_methods.pyx":243
+              /* "pipelines/privacy/_methods.pyx":218
  *                 found[i] = 1
  *                 if e1 >= ncp:
  *                     starts[e1] = j if e1 == ncp else z             # <<<<<<<<<<<<<<
@@ -21909,7 +21908,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
               *((int64_t *) ( /* dim=0 */ (__pyx_v_starts.data + __pyx_t_5 * __pyx_v_starts.strides[0]) )) = __pyx_t_18;
 
 
-              /* "pipelines/privacy/_methods.pyx":242
+              /* "pipelines/privacy/_methods.pyx":217
  *             if e1 >= 0:
  *                 found[i] = 1
  *                 if e1 >= ncp:             # <<<<<<<<<<<<<<
@@ -21918,7 +21917,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
             }
 
-            /* "pipelines/privacy/_methods.pyx":244
+            /* "pipelines/privacy/_methods.pyx":219
  *                 if e1 >= ncp:
  *                     starts[e1] = j if e1 == ncp else z
  *                 end_byte = starts[e1]             # <<<<<<<<<<<<<<
@@ -21928,7 +21927,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
             __pyx_t_5 = __pyx_v_e1;
             __pyx_v_end_byte = (*((int64_t *) ( /* dim=0 */ (__pyx_v_starts.data + __pyx_t_5 * __pyx_v_starts.strides[0]) )));
 
-            /* "pipelines/privacy/_methods.pyx":245
+            /* "pipelines/privacy/_methods.pyx":220
  *                     starts[e1] = j if e1 == ncp else z
  *                 end_byte = starts[e1]
  *                 for j in range(starts[p], end_byte):             # <<<<<<<<<<<<<<
@@ -21943,7 +21942,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
             for (__pyx_t_26 = (*((int64_t *) ( /* dim=0 */ (__pyx_v_starts.data + __pyx_t_5 * __pyx_v_starts.strides[0]) ))); __pyx_t_26 < __pyx_t_17; __pyx_t_26+=1) {
               __pyx_v_j = __pyx_t_26;
 
-              /* "pipelines/privacy/_methods.pyx":246
+              /* "pipelines/privacy/_methods.pyx":221
  *                 end_byte = starts[e1]
  *                 for j in range(starts[p], end_byte):
  *                     out[w] = data[j]             # <<<<<<<<<<<<<<
@@ -21954,7 +21953,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
               __pyx_t_4 = __pyx_v_w;
               *((uint8_t *) ( /* dim=0 */ (__pyx_v_out.data + __pyx_t_4 * __pyx_v_out.strides[0]) )) = (*((uint8_t const  *) ( /* dim=0 */ (__pyx_v_data.data + __pyx_t_25 * __pyx_v_data.strides[0]) )));
 
-              /* "pipelines/privacy/_methods.pyx":247
+              /* "pipelines/privacy/_methods.pyx":222
  *                 for j in range(starts[p], end_byte):
  *                     out[w] = data[j]
  *                     w += 1             # <<<<<<<<<<<<<<
@@ -21965,7 +21964,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
             }
 
 
-            /* "pipelines/privacy/_methods.pyx":240
+            /* "pipelines/privacy/_methods.pyx":215
  *             else:
  *                 e1 = ends[level]
  *             if e1 >= 0:             # <<<<<<<<<<<<<<
@@ -21974,7 +21973,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 */
           }
 
-          /* "pipelines/privacy/_methods.pyx":248
+          /* "pipelines/privacy/_methods.pyx":223
  *                     out[w] = data[j]
  *                     w += 1
  *             out_off[i + 1] = w             # <<<<<<<<<<<<<<
@@ -21986,7 +21985,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
 
       }
 
-      /* "pipelines/privacy/_methods.pyx":181
+      /* "pipelines/privacy/_methods.pyx":156
  *     cdef int ends[4]
  *     cdef const uint8_t* dp = &data[0]
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -22003,23 +22002,23 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
       }
   }
 
-  /* "pipelines/privacy/_methods.pyx":249
+  /* "pipelines/privacy/_methods.pyx":224
  *                     w += 1
  *             out_off[i + 1] = w
  *     return out_off_arr, out_arr[:w], found_arr             # <<<<<<<<<<<<<<
 */
-  __pyx_t_7 = __Pyx_PyObject_GetSlice(__pyx_v_out_arr, 0, __pyx_v_w, NULL, NULL, NULL, 0, 1, 0); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 249, __pyx_L1_error)
+  __pyx_t_7 = __Pyx_PyObject_GetSlice(__pyx_v_out_arr, 0, __pyx_v_w, NULL, NULL, NULL, 0, 1, 0); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 224, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_7);
-  __pyx_t_8 = PyTuple_New(3); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 249, __pyx_L1_error)
+  __pyx_t_8 = PyTuple_New(3); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 224, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
   __Pyx_INCREF(__pyx_v_out_off_arr);
   __Pyx_GIVEREF(__pyx_v_out_off_arr);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 0, __pyx_v_out_off_arr) != (0)) __PYX_ERR(0, 249, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 0, __pyx_v_out_off_arr) != (0)) __PYX_ERR(0, 224, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_7);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 1, __pyx_t_7) != (0)) __PYX_ERR(0, 249, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 1, __pyx_t_7) != (0)) __PYX_ERR(0, 224, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_found_arr);
   __Pyx_GIVEREF(__pyx_v_found_arr);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 2, __pyx_v_found_arr) != (0)) __PYX_ERR(0, 249, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 2, __pyx_v_found_arr) != (0)) __PYX_ERR(0, 224, __pyx_L1_error);
   __pyx_t_7 = 0;
   {
     PyObject *__pyx_temp;
@@ -22032,7 +22031,7 @@ static PyObject *__pyx_pf_9pipelines_7privacy_8_methods_4address_prefixes(CYTHON
   __pyx_t_8 = 0;
   goto __pyx_L0;
 
-  /* "pipelines/privacy/_methods.pyx":154
+  /* "pipelines/privacy/_methods.pyx":129
  * 
  * 
  * def address_prefixes(const int64_t[:] offsets, const uint8_t[:] data, const int32_t[:, :] markers,             # <<<<<<<<<<<<<<
@@ -24243,7 +24242,7 @@ __Pyx_RefNannySetupContext("PyInit__methods", 0);
  * 
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
- * 
+ * from pipelines.privacy._utf8 cimport _cp, _cp_len, _ws
 */
   __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 11, __pyx_L1_error)
   __pyx_t_4 = __pyx_t_1;
@@ -24251,49 +24250,49 @@ __Pyx_RefNannySetupContext("PyInit__methods", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_np, __pyx_t_4) < (0)) __PYX_ERR(0, 11, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":41
+  /* "pipelines/privacy/_methods.pyx":16
  * 
  * 
  * def mask_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:] keep_first, int keep_last,             # <<<<<<<<<<<<<<
  *                const uint8_t[:] char):
  *     """Strip whitespace; keep ``keep_first[i]`` first and ``keep_last`` last characters; every other
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_9pipelines_7privacy_8_methods_1mask_cells, 0, __pyx_mstate_global->__pyx_n_u_mask_cells, NULL, __pyx_mstate_global->__pyx_n_u_pipelines_privacy__methods, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 41, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_9pipelines_7privacy_8_methods_1mask_cells, 0, __pyx_mstate_global->__pyx_n_u_mask_cells, NULL, __pyx_mstate_global->__pyx_n_u_pipelines_privacy__methods, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 16, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_mask_cells, __pyx_t_4) < (0)) __PYX_ERR(0, 41, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_mask_cells, __pyx_t_4) < (0)) __PYX_ERR(0, 16, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":102
+  /* "pipelines/privacy/_methods.pyx":77
  * 
  * 
  * def card_surrogates(const int64_t[:] offsets, const uint8_t[:] data, uint8_t[:, :] digits, int keep_bin):             # <<<<<<<<<<<<<<
  *     """Bank-card surrogates: the length of the original clipped to 16..19 (16 when empty), its first
  *     ``keep_bin`` digits when it is 1319 digits (else the BIN 622202), the random ``digits`` (n, 19),
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_9pipelines_7privacy_8_methods_3card_surrogates, 0, __pyx_mstate_global->__pyx_n_u_card_surrogates, NULL, __pyx_mstate_global->__pyx_n_u_pipelines_privacy__methods, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_9pipelines_7privacy_8_methods_3card_surrogates, 0, __pyx_mstate_global->__pyx_n_u_card_surrogates, NULL, __pyx_mstate_global->__pyx_n_u_pipelines_privacy__methods, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 77, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_card_surrogates, __pyx_t_4) < (0)) __PYX_ERR(0, 102, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_card_surrogates, __pyx_t_4) < (0)) __PYX_ERR(0, 77, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "pipelines/privacy/_methods.pyx":154
+  /* "pipelines/privacy/_methods.pyx":129
  * 
  * 
  * def address_prefixes(const int64_t[:] offsets, const uint8_t[:] data, const int32_t[:, :] markers,             # <<<<<<<<<<<<<<
  *                      const int32_t[:] marker_level, const uint8_t[:] first, int level):
  *     """``methods.ADDRESS_LEVELS_RE`` cut: per stripped address, the groups of the three levels are
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_9pipelines_7privacy_8_methods_5address_prefixes, 0, __pyx_mstate_global->__pyx_n_u_address_prefixes, NULL, __pyx_mstate_global->__pyx_n_u_pipelines_privacy__methods, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 154, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_9pipelines_7privacy_8_methods_5address_prefixes, 0, __pyx_mstate_global->__pyx_n_u_address_prefixes, NULL, __pyx_mstate_global->__pyx_n_u_pipelines_privacy__methods, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 129, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_address_prefixes, __pyx_t_4) < (0)) __PYX_ERR(0, 154, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_address_prefixes, __pyx_t_4) < (0)) __PYX_ERR(0, 129, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /* "pipelines/privacy/_methods.pyx":1
@@ -24411,7 +24410,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   if (__Pyx_PyTuple_SET_ITEM(__pyx_mstate_global->__pyx_tuple[1], 0, __pyx_mstate_global->__pyx_slice[0]) != (0)) __PYX_ERR(1, 763, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "pipelines/privacy/_methods.pyx":51
+  /* "pipelines/privacy/_methods.pyx":26
  *     for i in range(n):  # output bound: every character may become ``char``
  *         total += (offsets[i + 1] - offsets[i]) * (clen if clen > 1 else 1)
  *     out_off_arr = np.zeros(n + 1, dtype=np.int64)             # <<<<<<<<<<<<<<
@@ -24420,7 +24419,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 51, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 26, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
@@ -24632,17 +24631,17 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 24, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 41};
+    const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 24, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 16};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_offsets, __pyx_mstate->__pyx_n_u_data, __pyx_mstate->__pyx_n_u_keep_first, __pyx_mstate->__pyx_n_u_keep_last, __pyx_mstate->__pyx_n_u_char, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_clen, __pyx_mstate->__pyx_n_u_k, __pyx_mstate->__pyx_n_u_nchar, __pyx_mstate->__pyx_n_u_kf, __pyx_mstate->__pyx_n_u_kl, __pyx_mstate->__pyx_n_u_ln, __pyx_mstate->__pyx_n_u_cp, __pyx_mstate->__pyx_n_u_j, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_total, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_out_off_arr, __pyx_mstate->__pyx_n_u_out_arr, __pyx_mstate->__pyx_n_u_out_off, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_dp};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_pipelines_privacy__methods_pyx, __pyx_mstate->__pyx_n_u_mask_cells, __pyx_mstate->__pyx_kp_b_iso88591_vQc_1_D_aq_U_1_Bc_7_4s_r_F_2Rs, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 102};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 77};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_offsets, __pyx_mstate->__pyx_n_u_data, __pyx_mstate->__pyx_n_u_digits, __pyx_mstate->__pyx_n_u_keep_bin, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_ln, __pyx_mstate->__pyx_n_u_k, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_d, __pyx_mstate->__pyx_n_u_kb, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_all_digits, __pyx_mstate->__pyx_n_u_BIN, __pyx_mstate->__pyx_n_u_out_off_arr, __pyx_mstate->__pyx_n_u_out_arr, __pyx_mstate->__pyx_n_u_out_off, __pyx_mstate->__pyx_n_u_out};
     __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_pipelines_privacy__methods_pyx, __pyx_mstate->__pyx_n_u_card_surrogates, __pyx_mstate->__pyx_kp_b_iso88591_vQc_1_1_vQc_Cs_Q_F_2Rs_b_e2Rt4v, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {6, 0, 0, 40, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 154};
+    const __Pyx_PyCode_New_function_description descr = {6, 0, 0, 40, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 129};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_offsets, __pyx_mstate->__pyx_n_u_data, __pyx_mstate->__pyx_n_u_markers, __pyx_mstate->__pyx_n_u_marker_level, __pyx_mstate->__pyx_n_u_first, __pyx_mstate->__pyx_n_u_level, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_maxlen, __pyx_mstate->__pyx_n_u_nm, __pyx_mstate->__pyx_n_u_mw, __pyx_mstate->__pyx_n_u_ncp, __pyx_mstate->__pyx_n_u_p, __pyx_mstate->__pyx_n_u_q, __pyx_mstate->__pyx_n_u_g, __pyx_mstate->__pyx_n_u_mk, __pyx_mstate->__pyx_n_u_k, __pyx_mstate->__pyx_n_u_pos, __pyx_mstate->__pyx_n_u_e1, __pyx_mstate->__pyx_n_u_e2, __pyx_mstate->__pyx_n_u_e3, __pyx_mstate->__pyx_n_u_stop, __pyx_mstate->__pyx_n_u_j, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_end_byte, __pyx_mstate->__pyx_n_u_hit, __pyx_mstate->__pyx_n_u_cps_arr, __pyx_mstate->__pyx_n_u_starts_arr, __pyx_mstate->__pyx_n_u_cps, __pyx_mstate->__pyx_n_u_starts, __pyx_mstate->__pyx_n_u_out_off_arr, __pyx_mstate->__pyx_n_u_out_arr, __pyx_mstate->__pyx_n_u_found_arr, __pyx_mstate->__pyx_n_u_out_off, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_found, __pyx_mstate->__pyx_n_u_ends, __pyx_mstate->__pyx_n_u_dp};
     __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_pipelines_privacy__methods_pyx, __pyx_mstate->__pyx_n_u_address_prefixes, __pyx_mstate->__pyx_kp_b_iso88591_vQc_q_aq_a_U_1_7_2Rs_G1Cr_WARr, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }

@@ -10,32 +10,7 @@ from libc.stdint cimport int32_t, int64_t, uint8_t
 
 import numpy as np
 
-
-cdef inline bint _ws(int cp) noexcept nogil:
-    # char::is_whitespace (what polars' strip_chars() strips)
-    return (9 <= cp <= 13) or cp == 32 or cp == 0x85 or cp == 0xA0 or cp == 0x1680 or (0x2000 <= cp <= 0x200A) \
-        or cp == 0x2028 or cp == 0x2029 or cp == 0x202F or cp == 0x205F or cp == 0x3000
-
-
-cdef inline int _cp_len(uint8_t b) noexcept nogil:
-    if b < 0x80:
-        return 1
-    if b < 0xE0:
-        return 2
-    if b < 0xF0:
-        return 3
-    return 4
-
-
-cdef inline int _cp(const uint8_t* data, int64_t j, int ln) noexcept nogil:
-    cdef uint8_t b = data[j]
-    if ln == 1:
-        return b
-    if ln == 2:
-        return ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)
-    if ln == 3:
-        return ((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6) | (data[j + 2] & 0x3F)
-    return ((b & 0x07) << 18) | ((data[j + 1] & 0x3F) << 12) | ((data[j + 2] & 0x3F) << 6) | (data[j + 3] & 0x3F)
+from pipelines.privacy._utf8 cimport _cp, _cp_len, _ws
 
 
 def mask_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:] keep_first, int keep_last,

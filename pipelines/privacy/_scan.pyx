@@ -16,6 +16,8 @@ from libc.stdint cimport int64_t, int32_t, uint8_t, uint16_t
 
 import numpy as np
 
+from pipelines.privacy._utf8 cimport _cp, _cp_len, _ws
+
 # cell flags (uint16)
 cdef enum:
     F_MAY_HOLD = 1      # a digit, '@', '::' or a Han-range character: any detector may fire
@@ -76,12 +78,6 @@ cdef inline int32_t _norm(int32_t cp) noexcept nogil:
 
 cdef inline bint _dig(int32_t c) noexcept nogil:
     return 48 <= c <= 57
-
-
-cdef inline bint _ws(int32_t c) noexcept nogil:
-    # char::is_whitespace (what polars' strip_chars() strips)
-    return (9 <= c <= 13) or c == 32 or c == 0x85 or c == 0xA0 or c == 0x1680 or (0x2000 <= c <= 0x200A) \
-        or c == 0x2028 or c == 0x2029 or c == 0x202F or c == 0x205F or c == 0x3000
 
 
 cdef inline bint _upper_io(int32_t c) noexcept nogil:
@@ -341,7 +337,8 @@ def scan_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:]
     kinds_arr = np.zeros(ncell, dtype=np.uint8)
     cdef uint16_t[:] flags = flags_arr
     cdef uint8_t[:] kinds = kinds_arr
-    cdef Py_ssize_t maxlen = 0, i, j, end
+    cdef Py_ssize_t maxlen = 0, i
+    cdef int64_t j, end
     for i in range(ncell):
         if offsets[i + 1] - offsets[i] > maxlen:
             maxlen = offsets[i + 1] - offsets[i]
@@ -350,28 +347,23 @@ def scan_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:]
     cdef int32_t* buf = &bufv[0]
     cdef int32_t cp, c, prev
     cdef uint8_t b
-    cdef int m, k, ndots, ncolon, cls, fl, chain, runs, rlen, rstart, run_start, run_len, a, z, nd
+    cdef int ln, m, k, ndots, ncolon, cls, fl, chain, runs, rlen, rstart, run_start, run_len, a, z, nd
     cdef bint has_digit, has_at, dcolon, long_num, upper, last_digit, pending_sep
+    cdef const uint8_t* dp = &data[0]
     with nogil:
         for i in range(ncell):
             j = offsets[i]
             end = offsets[i + 1]
             m = 0
             while j < end:
-                b = data[j]
-                if b < 0x80:
-                    cp = b
+                b = dp[j]
+                if b < 0x80:  # ASCII: nothing to decode or normalize
+                    buf[m] = b
                     j += 1
-                elif b < 0xE0:
-                    cp = ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)
-                    j += 2
-                elif b < 0xF0:
-                    cp = ((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6) | (data[j + 2] & 0x3F)
-                    j += 3
                 else:
-                    cp = ((b & 0x07) << 18) | ((data[j + 1] & 0x3F) << 12) | ((data[j + 2] & 0x3F) << 6) | (data[j + 3] & 0x3F)
-                    j += 4
-                buf[m] = _norm(cp)
+                    ln = _cp_len(b)
+                    buf[m] = _norm(_cp(dp, j, ln))
+                    j += ln
                 m += 1
             if m == 0:
                 continue
@@ -518,32 +510,23 @@ def canonical_numbers(const int64_t[:] offsets, const uint8_t[:] data, bint mobi
     cdef Py_ssize_t n = offsets.shape[0] - 1, i
     cdef int64_t j, end, w = 0, start, a, z, k
     cdef int32_t cp
+    cdef int ln
     cdef uint8_t b
     out_off_arr = np.zeros(n + 1, dtype=np.int64)
     out_arr = np.zeros(max(offsets[n] - offsets[0], 1), dtype=np.uint8)
     cdef int64_t[:] out_off = out_off_arr
     cdef uint8_t[:] out = out_arr
     cdef bint bad = False
+    cdef const uint8_t* dp = &data[0]
     with nogil:
         for i in range(n):
             j = offsets[i]
             end = offsets[i + 1]
             start = w
             while j < end:
-                b = data[j]
-                if b < 0x80:
-                    cp = b
-                    j += 1
-                elif b < 0xE0:
-                    cp = ((b & 0x1F) << 6) | (data[j + 1] & 0x3F)
-                    j += 2
-                elif b < 0xF0:
-                    cp = ((b & 0x0F) << 12) | ((data[j + 1] & 0x3F) << 6) | (data[j + 2] & 0x3F)
-                    j += 3
-                else:
-                    cp = ((b & 0x07) << 18) | ((data[j + 1] & 0x3F) << 12) | ((data[j + 2] & 0x3F) << 6) | (data[j + 3] & 0x3F)
-                    j += 4
-                cp = _norm(cp)
+                ln = _cp_len(dp[j])
+                cp = _norm(_cp(dp, j, ln))
+                j += ln
                 if cp >= 0x80:
                     bad = True
                     break
