@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from .written import Written, write_checked
 
@@ -20,14 +22,36 @@ def escape_formulas(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
     text = [c for c, t in frame.schema.items() if t in (pl.Utf8, pl.Categorical) or isinstance(t, pl.Enum)]
     if not text:
         return frame, {}
-    hits = frame.select([pl.col(c).cast(pl.Utf8).str.contains(FORMULA_START).fill_null(False).sum().alias(c) for c in text]).row(0, named=True)
-    counts = {c: int(n) for c, n in hits.items() if n}
+    hits = {c: formula_cells(frame.get_column(c)) for c in text}
+    counts = {c: int(h.sum()) for c, h in hits.items() if h.any()}
     if not counts:
         return frame, {}
     escaped = frame.with_columns(
-        [pl.when(pl.col(c).cast(pl.Utf8).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(c).cast(pl.Utf8)).otherwise(pl.col(c).cast(pl.Utf8)).alias(c) for c in counts]
+        [pl.when(pl.Series(hits[c])).then(pl.lit("'") + pl.col(c).cast(pl.Utf8)).otherwise(pl.col(c).cast(pl.Utf8)).alias(c) for c in counts]
     )
     return escaped, counts
+
+
+_FORMULA_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)
+
+
+def formula_cells(series: pl.Series) -> np.ndarray:
+    """Booleans: the cell starts with a ``FORMULA_START`` character. Read off the Arrow string views
+    (length in bytes 0–3 of each 16-byte view, the first byte of the string in byte 4) without
+    touching the strings — the same cells as ``str.contains(FORMULA_START)``."""
+    arr = series.cast(pl.Utf8).to_arrow(compat_level=pl.CompatLevel.newest())
+    parts = []
+    for a in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
+        if len(a) == 0:
+            continue
+        if a.type != pa.string_view():
+            a = a.cast(pa.string_view())
+        views = np.frombuffer(a.buffers()[1], dtype=np.uint8).reshape(-1, 16)[a.offset:a.offset + len(a)]
+        hit = (views[:, :4].copy().view("<u4").ravel() > 0) & np.isin(views[:, 4], _FORMULA_BYTES)
+        if a.null_count:
+            hit &= a.is_valid().to_numpy(zero_copy_only=False)
+        parts.append(hit)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
 def write_csv(frame: pl.DataFrame, path: Path) -> tuple[dict[str, int], Written]:

@@ -12,9 +12,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 from kaifang.errors import TerminalError
 from publish.storage.base import sha256_file
@@ -35,7 +39,13 @@ class Written:
 
 
 class HashingSink:
-    """A write-only file object hashing (and for CSV counting records of) everything written."""
+    """A write-only file object hashing (and for CSV counting records of) everything written.
+
+    ``write`` hands each chunk to a worker thread that hashes, counts and writes it, so the writer
+    (polars) serializes the next chunk meanwhile; at most ``_QUEUED`` chunks wait. An error of the
+    worker (disk full …) is raised by the next ``write`` or by ``close``."""
+
+    _QUEUED = 8
 
     def __init__(self, path: Path, *, csv_records: bool = False) -> None:
         self._fh = open(path, "wb")
@@ -44,34 +54,62 @@ class HashingSink:
         self._csv = csv_records
         self.records = 0
         self._quoted = False  # inside a quoted CSV field
-        self._cr = False  # the last byte was an unquoted CR
         self._head = b""
+        self._error: BaseException | None = None
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=self._QUEUED)
+        self._worker = threading.Thread(target=self._drain, name="kaifang-hashing-sink", daemon=True)
+        self._worker.start()
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
+        if self._error is not None:
+            raise self._error
         data = bytes(data)
-        self._h.update(data)
-        self._fh.write(data)
-        self.size += len(data)
-        if self._csv:
-            if len(self._head) < _HEADER_BYTES:
-                self._head += data[: _HEADER_BYTES - len(self._head)]
-            self._count(data)
+        self._queue.put(data)
         return len(data)
 
+    def _drain(self) -> None:
+        while (data := self._queue.get()) is not None:
+            try:
+                if self._error is None:  # after an error: keep draining so the writer never blocks
+                    self._h.update(data)
+                    self._fh.write(data)
+                    self.size += len(data)
+                    if self._csv:
+                        if len(self._head) < _HEADER_BYTES:
+                            self._head += data[: _HEADER_BYTES - len(self._head)]
+                        self._count(data)
+            except BaseException as exc:  # noqa: BLE001 — handed to the writer's thread
+                self._error = exc
+            finally:
+                self._queue.task_done()
+
     def _count(self, data: bytes) -> None:
-        for i, seg in enumerate(data.split(b'"') if b'"' in data else (data,)):
-            if i:
-                self._quoted, self._cr = not self._quoted, False
-            if not seg or self._quoted:
-                continue
-            self.records += seg.count(b"\r\n") + (1 if self._cr and seg[0] == 0x0A else 0)
-            self._cr = seg[-1] == 0x0D
+        # a record ends at a line feed outside quotes (CRLF as written; a bare LF would end one for
+        # every reader too). A line feed is outside quotes when an even number of quote characters
+        # (an escaped "" counts two) precede it in the file.
+        if b'"' not in data:
+            if not self._quoted:
+                self.records += data.count(b"\n")
+            return
+        a = np.frombuffer(data, dtype=np.uint8)
+        quotes = np.flatnonzero(a == 0x22)
+        feeds = np.flatnonzero(a == 0x0A)
+        before = np.searchsorted(quotes, feeds) + self._quoted
+        self.records += int(np.count_nonzero(before % 2 == 0))
+        self._quoted = (self._quoted + quotes.size) % 2 == 1
 
     def flush(self) -> None:
-        self._fh.flush()
+        self._queue.join()  # every chunk handed over so far is written
+        if self._error is None:
+            self._fh.flush()
 
     def close(self) -> None:
+        if self._worker.is_alive():
+            self._queue.put(None)
+            self._worker.join()
         self._fh.close()
+        if self._error is not None:
+            raise self._error
 
     @property
     def sha256(self) -> str:

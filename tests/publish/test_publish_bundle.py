@@ -131,6 +131,22 @@ def test_formula_escape_only_text_columns():
     assert out["n"].to_list() == [-3, 5] and out["s"].to_list() == ["'+1", "'\tx"] and out["t"].to_list() == ["ok", None] and counts == {"s": 2}
 
 
+def test_formula_cells_from_string_views_equal_the_regular_expression():
+    import random
+
+    from publish.bundle.csvout import FORMULA_START, formula_cells
+
+    r = random.Random(3)
+    alphabet = "=+-@\t\rab1 中'"
+    values = [None if r.random() < 0.1 else "".join(r.choice(alphabet) for _ in range(r.randint(0, 20))) for _ in range(3000)]
+    series = pl.Series("s", values)
+    chunked = pl.concat([series.slice(0, 1000), series.slice(1000)], rechunk=False)
+    for s in (series, series.slice(7, 2500), chunked, pl.Series("e", [], dtype=pl.Utf8)):
+        expected = s.str.contains(FORMULA_START).fill_null(False).to_list()
+        assert formula_cells(s).tolist() == expected
+    assert sum(formula_cells(series)) > 500
+
+
 def test_verify_detects_tampering(tmp_path):
     ds = make_dataset(tmp_path)
     b = _build(tmp_path, ds, make_frame())
