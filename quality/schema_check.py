@@ -533,18 +533,24 @@ def read_csv_cells(path: Path, *, encoding: str = "utf-8", delimiter: str = ",")
 
 def _read_csv_fast(source: bytes | Path, first: bytes, size: int, delimiter: str, path: Path) -> CsvCells:
     """``source``: the UTF-8 text, in memory or a file; ``first``: its first line (with its line break)."""
+    fast = fast_cells(source, first, size, delimiter)
+    if fast is not None:
+        return fast
+    return _read_csv_python(source if isinstance(source, bytes) else source.read_bytes(), delimiter, path)
 
-    def whole() -> bytes:
-        return source if isinstance(source, bytes) else source.read_bytes()
 
+def fast_cells(source: bytes | Path, first: bytes, size: int, delimiter: str) -> CsvCells | None:
+    """The polars fast path of ``read_csv_cells`` (cells as text, empty strings kept), or None when
+    the byte counts cannot prove every record complete (ragged rows, blank lines, odd quoting, a
+    quoted header, a multi-byte delimiter, text polars refuses)."""
     sep = delimiter.encode()
     header = first[:-1] if first.endswith(b"\n") else first
     if not header.strip() or b'"' in header or len(sep) != 1:  # polars splits on one byte only
-        return _read_csv_python(whole(), delimiter, path)
+        return None
     try:
         labels = next(csv.reader([header.decode("utf-8").rstrip("\r")], delimiter=delimiter))
     except UnicodeDecodeError:
-        return _read_csv_python(whole(), delimiter, path)
+        return None
     width = len(labels)
     names = [f"c{i}" for i in range(width)]
     if not first.endswith(b"\n") or len(first) >= size:
@@ -559,7 +565,7 @@ def _read_csv_fast(source: bytes | Path, first: bytes, size: int, delimiter: str
             frame = None
         delims, breaks, in_quotes, last = counted.result()
     if frame is None or frame.width != width:
-        return _read_csv_python(whole(), delimiter, path)
+        return None
     # every record complete and no blank line ⇔ the body's delimiters and line breaks are exactly
     # those between cells and records plus those inside quoted values (a short record or a blank
     # line leaves a deficit; a long record already failed above)
@@ -567,7 +573,7 @@ def _read_csv_fast(source: bytes | Path, first: bytes, size: int, delimiter: str
     delims -= header.count(sep)
     breaks -= 1
     if delims != n * (width - 1) + in_quotes[0] or breaks != n + in_quotes[1] - (0 if last == b"\n" else 1):
-        return _read_csv_python(whole(), delimiter, path)
+        return None
     return CsvCells(labels=labels, cells=frame, cell_counts=None)
 
 
