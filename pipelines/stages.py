@@ -133,7 +133,8 @@ def hmac_key(settings: Settings) -> bytes | None:
 
 @sanitized("desensitize")
 def desensitize(dataset, frame, settings: Settings, previous=None, findings=None):
-    """Apply each field's declared method and disclosure control; re-scan; return frame + record."""
+    """Apply each field's declared method and disclosure control; re-scan; return frame + record.
+    ``frame`` may be handed over in a one-element list (see ``privacy.desensitize.apply``)."""
     from pipelines.privacy.desensitize import apply
 
     return apply(frame, dataset.schema, dataset.descriptor, key=hmac_key(settings), previous=previous, findings=findings)
@@ -215,8 +216,9 @@ def run_pipeline(
         outcome.quality_score = round(float(quality.score), 1)
         findings = call(classify, dataset, quality.frame)
         previous = previous_release_frame(dataset, settings) if publish_release else None
-        frame, deid = call(desensitize, dataset, quality.frame, settings, previous, findings)
-        quality.frame = previous = None
+        handed, quality.frame = [quality.frame], None  # desensitization releases its input column by column
+        frame, deid = call(desensitize, dataset, handed, settings, previous, findings)
+        previous = None
         outcome.findings_handled = sum(f.count for f in findings if getattr(f, "kind", None) != "cn_uscc")
         bundle = call(build_bundle, dataset, frame, quality, deid, extraction, settings, out_dir)
         frame = None

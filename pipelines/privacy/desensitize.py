@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from kaifang.errors import ConfigError, GateBlocked
+from kaifang.errors import ConfigError, GateBlocked, TerminalError
 from kaifang.problems import Problem
 from pipelines.privacy import classify as C
 from pipelines.privacy import detect as D
@@ -51,9 +51,37 @@ def _summary(findings: list[Finding]) -> dict[str, str]:
             "rows": ",".join(str(r) for r in sorted({r for f in findings for r in f.rows})[:20])}
 
 
-def apply(frame: pl.DataFrame, schema: dict[str, Any], disclosure: Any = None, *, key: bytes | None,
+def _release_as_replaced(method, todo: list, box: list[pl.DataFrame], kept: set[str]) -> tuple[list, pl.DataFrame]:
+    """Run ``method(item, column)`` over ``todo`` in threads (largest columns first); as each finishes,
+    drop its input column from the frame taken out of ``box`` unless it is ``kept``. Returns the outputs
+    in ``todo`` order and the frame left."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    frame = box.pop()
+    order = sorted(range(len(todo)), key=lambda i: -frame.get_column(todo[i][0]).estimated_size())
+    outputs: list = [None] * len(todo)
+    with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
+        running = {pool.submit(method, todo[i], frame.get_column(todo[i][0])): i for i in order}
+        for done in as_completed(running):
+            i = running.pop(done)
+            outputs[i] = done.result()
+            if todo[i][0] not in kept:
+                frame = frame.drop(todo[i][0])
+    return outputs, frame
+
+
+def apply(frame: pl.DataFrame | list[pl.DataFrame], schema: dict[str, Any], disclosure: Any = None, *, key: bytes | None,
           previous: pl.DataFrame | None = None, findings: list | None = None) -> tuple[pl.DataFrame, DeidRecord]:
-    """Desensitize ``frame`` per ``schema`` and ``disclosure``; verify; return (frame, record)."""
+    """Desensitize ``frame`` per ``schema`` and ``disclosure``; verify; return (frame, record).
+
+    ``frame`` may be handed over in a one-element list (emptied here): each input column a method
+    replaces is then released as soon as its output exists, so the input and the output never both
+    exist whole (peak memory on big tables). Surrogate and public columns stay for verification."""
+    handed = isinstance(frame, list)
+    if handed:
+        if not frame:
+            raise TerminalError("no table was handed to desensitization", fix="pass the frame, or a list holding it")
+        frame = frame.pop()
     settings, dataset = _disclosure_of(disclosure)
     record = DeidRecord(dataset=dataset, disclosure=settings.model_dump(exclude_none=True), rows_in=frame.height)
 
@@ -99,8 +127,16 @@ def apply(frame: pl.DataFrame, schema: dict[str, Any], disclosure: Any = None, *
             surrogates.append((name, kind))
         todo.append((name, p, kind))
     # columns are independent: the methods run in threads (polars releases the GIL)
-    new_cols = D.map_columns(lambda t: M.apply_method(frame.get_column(t[0]), t[1].method, t[1].params, kind=t[2],
-                                                      key=key, field=t[0]), todo)
+    def method(t: tuple[str, Any, str | None], column: pl.Series) -> pl.Series | None:
+        return M.apply_method(column, t[1].method, t[1].params, kind=t[2], key=key, field=t[0])
+
+    if handed:  # this function's reference goes into the box: the helper holds the only one
+        kept = {name for name, _ in surrogates} | {name for name, p, _ in todo if p.sensitivity == "public"}
+        box = [frame]
+        del frame
+        new_cols, frame = _release_as_replaced(method, todo, box, kept)
+    else:
+        new_cols = D.map_columns(lambda t: method(t, frame.get_column(t[0])), todo)
     out_cols = [new.alias(name) for (name, _, _), new in zip(todo, new_cols) if new is not None]
     out = pl.DataFrame(out_cols) if out_cols else pl.DataFrame()
 

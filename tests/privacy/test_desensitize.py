@@ -116,3 +116,19 @@ def test_verification_counts_published_values_equal_to_any_original():
     orig = pl.Series(["13800138000", "13900139000", "13700137000"])
     shuffled = pl.Series(["139 0013 9000", "13611112222", "+86 13800138000"])
     assert V.originals_survive(orig, shuffled, "cn_mobile") == 2
+
+
+def test_a_handed_over_frame_gives_the_same_release_and_is_taken(frame):
+    """Handing the frame over in a list (run_pipeline does, to release replaced input columns early)
+    changes nothing in the output or the record; the list is emptied; an empty list is refused."""
+    from kaifang.errors import TerminalError
+
+    plain, rec_plain = DS.apply(frame, schema(), {"kind": "microdata", "k": 5}, key=KEY)
+    box = [frame.clone()]
+    handed, rec_handed = DS.apply(box, schema(), {"kind": "microdata", "k": 5}, key=KEY)
+    assert box == [] and handed.equals(plain)
+    a, b = rec_plain.to_dict(), rec_handed.to_dict()
+    a.pop("created", None), b.pop("created", None)
+    assert a == b
+    with pytest.raises(TerminalError):
+        DS.apply(box, schema(), None, key=KEY)
