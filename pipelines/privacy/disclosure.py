@@ -275,7 +275,7 @@ def k_anonymize(frame: pl.DataFrame, qis: list[str], k: int = 5, max_suppressed_
         return out.select(pl.len().over(qis) < k).to_series()
 
     while True:
-        bad = small()
+        bad = small()  # of the current ``out``: reused below once the loop ends
         if float(bad.mean() or 0.0) <= max_suppressed_share:
             break
         cands = [q for q in qis if q not in exhausted]
@@ -289,7 +289,6 @@ def k_anonymize(frame: pl.DataFrame, qis: list[str], k: int = 5, max_suppressed_
         new, level = step
         out = out.with_columns(new.alias(q))
         stats["generalized"].append({"field": q, "to": level})
-    bad = small()
     n_bad = int(bad.sum())
     if n_bad:
         out = out.with_columns([pl.when(pl.lit(bad)).then(None).otherwise(pl.col(q)).alias(q) for q in qis])
