@@ -52,42 +52,31 @@ def _summary(findings: list[Finding]) -> dict[str, str]:
 
 
 def _run_columns(method, todo: list, box: list[pl.DataFrame], *, release: set[str], early: set[str],
-                 checks) -> tuple[list, pl.DataFrame, dict[tuple[str, str], Any]]:
-    """Run ``method(item, column)`` over ``todo`` in threads, largest columns first, at most one task
-    per core at a time. As a method finishes: its input column leaves the frame (taken out of
-    ``box``) when in ``release``; when in ``early``, each ``checks[label](name, output, input or
-    None)`` is queued ahead of the methods still waiting (so a check never trails at the end).
-    Returns the outputs in ``todo`` order, the frame left, and (label, name) → check result."""
-    from collections import deque
+                 verify) -> tuple[list, pl.DataFrame, dict[str, Any]]:
+    """Run ``method(item, column)`` over ``todo`` in threads, largest columns first. As each finishes:
+    its input column leaves the frame (taken out of ``box``) when in ``release``; when in ``early``,
+    ``verify(name, output, input or None)`` joins the same pool. Returns the outputs in ``todo``
+    order, the frame left, and name → verify result."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     frame = box.pop()
-    waiting = deque(sorted(range(len(todo)), key=lambda i: -frame.get_column(todo[i][0]).estimated_size()))
-    urgent: deque = deque()  # checks of finished columns
+    order = sorted(range(len(todo)), key=lambda i: -frame.get_column(todo[i][0]).estimated_size())
     outputs: list = [None] * len(todo)
-    checked: dict[tuple[str, str], Any] = {}
-    workers = max(1, min(len(todo), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        running: dict = {}
-        while waiting or urgent or running:
-            while len(running) < workers and (urgent or waiting):
-                if urgent:
-                    label, name, output, original = urgent.popleft()
-                    running[pool.submit(checks[label], name, output, original)] = (label, name)
-                else:
-                    i = waiting.popleft()
-                    running[pool.submit(method, todo[i], frame.get_column(todo[i][0]))] = (None, i)
+    checked: dict[str, Any] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
+        running = {pool.submit(method, todo[i], frame.get_column(todo[i][0])): (True, i) for i in order}
+        while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
-                label, key = running.pop(future)
-                if label is not None:
-                    checked[(label, key)] = future.result()
+                is_method, i = running.pop(future)
+                if not is_method:
+                    checked[i] = future.result()
                     continue
-                name = todo[key][0]
-                outputs[key] = future.result()
-                if name in early and outputs[key] is not None:
+                name = todo[i][0]
+                outputs[i] = future.result()
+                if name in early and outputs[i] is not None:
                     original = None if name in release else frame.get_column(name)
-                    urgent.extend((label, name, outputs[key].alias(name), original) for label in checks)
+                    running[pool.submit(verify, name, outputs[i].alias(name), original)] = (False, name)
                 if name in release:
                     frame = frame.drop(name)
     return outputs, frame, checked
@@ -163,23 +152,21 @@ def apply(frame: pl.DataFrame | list[pl.DataFrame], schema: dict[str, Any], disc
     def method(t: tuple[str, Any, str | None], column: pl.Series) -> pl.Series | None:
         return M.apply_method(column, t[1].method, t[1].params, kind=t[2], key=key, field=t[0])
 
-    def rescan(name: str, column: pl.Series, original: pl.Series | None) -> list[Finding]:
-        """Step 5 for one output column: the re-scan, skipped for a public column passed through
-        unchanged (step 2 scanned it in full and would have blocked)."""
+    def verify(name: str, column: pl.Series, original: pl.Series | None) -> tuple[list[Finding], list[Finding]]:
+        """Step 5 for one output column: the re-scan (skipped for a public column passed through
+        unchanged: step 2 scanned it in full and would have blocked), and for a surrogate column the
+        count of published values equal to an original value."""
         p = by_name[name]
-        if p.sensitivity == "public" and original is not None and column.dtype == original.dtype and column.equals(original):
-            return []
-        return V.residual_findings(column.to_frame(name), exempt=exempt, name_columns=name_columns)
-
-    def originals(name: str, column: pl.Series, original: pl.Series | None) -> list[Finding]:
-        """Step 5 for a surrogate column: published values equal to an original value."""
-        if name not in surrogate_kind:
-            return []
-        kind = surrogate_kind[name]
-        n_same = V.originals_survive(original, column, kind)
-        return [Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value")] if n_same else []
-
-    checks = {"rescan": rescan, "originals": originals}
+        unchanged = (p.sensitivity == "public" and original is not None and column.dtype == original.dtype
+                     and column.equals(original))
+        scan = [] if unchanged else V.residual_findings(column.to_frame(name), exempt=exempt, name_columns=name_columns)
+        same = []
+        if name in surrogate_kind:
+            kind = surrogate_kind[name]
+            n_same = V.originals_survive(original, column, kind)
+            if n_same:
+                same = [Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value")]
+        return scan, same
 
     # the methods run in threads (polars and the compiled kernels release the GIL); a final column
     # is verified as soon as its output exists, in the same pool; a handed-over frame loses each
@@ -188,7 +175,7 @@ def apply(frame: pl.DataFrame | list[pl.DataFrame], schema: dict[str, Any], disc
     box = [frame]
     del frame  # the runner holds the only reference of this function's
     new_cols, frame, checked = _run_columns(method, todo, box, release=set() if not handed else {n for n, _, _ in todo} - kept,
-                                            early=final_early, checks=checks)
+                                            early=final_early, verify=verify)
     out_cols = [new.alias(name) for (name, _, _), new in zip(todo, new_cols) if new is not None]
     out = pl.DataFrame(out_cols) if out_cols else pl.DataFrame()
 
@@ -206,12 +193,12 @@ def apply(frame: pl.DataFrame | list[pl.DataFrame], schema: dict[str, Any], disc
 
     # step 5: verification — every output row of every column that could hold personal data, after
     # disclosure control for the columns it may rewrite
-    late = [(label, n) for n in out.columns for label in checks if (label, n) not in checked]
-    for key, result in zip(late, D.map_columns(
-            lambda k: checks[k[0]](k[1], out.get_column(k[1]), frame.get_column(k[1]) if k[1] in frame.columns else None), late)):
-        checked[key] = result
-    residual = [f for n in out.columns for f in checked[("rescan", n)]] + [
-        f for name, _ in surrogates if name in out.columns for f in checked[("originals", name)]]
+    late = [n for n in out.columns if n not in checked]
+    for name, result in zip(late, D.map_columns(
+            lambda n: verify(n, out.get_column(n), frame.get_column(n) if n in frame.columns else None), late)):
+        checked[name] = result
+    residual = [f for n in out.columns for f in checked[n][0]] + [
+        f for name, _ in surrogates if name in out.columns for f in checked[name][1]]
     record.residual = residual
     record.rows_out = out.height
     record.columns_out = list(out.columns)
