@@ -51,35 +51,23 @@ def _summary(findings: list[Finding]) -> dict[str, str]:
             "rows": ",".join(str(r) for r in sorted({r for f in findings for r in f.rows})[:20])}
 
 
-def _run_columns(method, todo: list, box: list[pl.DataFrame], *, release: set[str], early: set[str],
-                 verify) -> tuple[list, pl.DataFrame, dict[str, Any]]:
-    """Run ``method(item, column)`` over ``todo`` in threads, largest columns first. As each finishes:
-    its input column leaves the frame (taken out of ``box``) when in ``release``; when in ``early``,
-    ``verify(name, output, input or None)`` joins the same pool. Returns the outputs in ``todo``
-    order, the frame left, and name → verify result."""
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+def _release_as_replaced(method, todo: list, box: list[pl.DataFrame], kept: set[str]) -> tuple[list, pl.DataFrame]:
+    """Run ``method(item, column)`` over ``todo`` in threads (largest columns first); as each finishes,
+    drop its input column from the frame taken out of ``box`` unless it is ``kept``. Returns the outputs
+    in ``todo`` order and the frame left."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     frame = box.pop()
     order = sorted(range(len(todo)), key=lambda i: -frame.get_column(todo[i][0]).estimated_size())
     outputs: list = [None] * len(todo)
-    checked: dict[str, Any] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
-        running = {pool.submit(method, todo[i], frame.get_column(todo[i][0])): (True, i) for i in order}
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                is_method, i = running.pop(future)
-                if not is_method:
-                    checked[i] = future.result()
-                    continue
-                name = todo[i][0]
-                outputs[i] = future.result()
-                if name in early and outputs[i] is not None:
-                    original = None if name in release else frame.get_column(name)
-                    running[pool.submit(verify, name, outputs[i].alias(name), original)] = (False, name)
-                if name in release:
-                    frame = frame.drop(name)
-    return outputs, frame, checked
+        running = {pool.submit(method, todo[i], frame.get_column(todo[i][0])): i for i in order}
+        for done in as_completed(running):
+            i = running.pop(done)
+            outputs[i] = done.result()
+            if todo[i][0] not in kept:
+                frame = frame.drop(todo[i][0])
+    return outputs, frame
 
 
 def apply(frame: pl.DataFrame | list[pl.DataFrame], schema: dict[str, Any], disclosure: Any = None, *, key: bytes | None,
@@ -138,44 +126,17 @@ def apply(frame: pl.DataFrame | list[pl.DataFrame], schema: dict[str, Any], disc
             exempt.add((name, kind))
             surrogates.append((name, kind))
         todo.append((name, p, kind))
-    # step 4 decides which columns disclosure control may rewrite: the quasi-identifiers of
-    # microdata, every column of an aggregate table. The others are final once their method ran.
-    out_names = [name for name, p, _ in todo if p.method != "drop"]
-    qis: list[str] = []
-    if settings.kind == "microdata":
-        qis = settings.quasi_identifiers
-        if qis is None:
-            qis = [p.name for p in policies if p.sensitivity == "quasi-identifier" and p.name in out_names]
-    final_early = set() if settings.kind == "aggregate" else set(out_names) - set(qis)
-    surrogate_kind = dict(surrogates)
-
+    # columns are independent: the methods run in threads (polars releases the GIL)
     def method(t: tuple[str, Any, str | None], column: pl.Series) -> pl.Series | None:
         return M.apply_method(column, t[1].method, t[1].params, kind=t[2], key=key, field=t[0])
 
-    def verify(name: str, column: pl.Series, original: pl.Series | None) -> tuple[list[Finding], list[Finding]]:
-        """Step 5 for one output column: the re-scan (skipped for a public column passed through
-        unchanged: step 2 scanned it in full and would have blocked), and for a surrogate column the
-        count of published values equal to an original value."""
-        p = by_name[name]
-        unchanged = (p.sensitivity == "public" and original is not None and column.dtype == original.dtype
-                     and column.equals(original))
-        scan = [] if unchanged else V.residual_findings(column.to_frame(name), exempt=exempt, name_columns=name_columns)
-        same = []
-        if name in surrogate_kind:
-            kind = surrogate_kind[name]
-            n_same = V.originals_survive(original, column, kind)
-            if n_same:
-                same = [Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value")]
-        return scan, same
-
-    # the methods run in threads (polars and the compiled kernels release the GIL); a final column
-    # is verified as soon as its output exists, in the same pool; a handed-over frame loses each
-    # replaced input column as soon as its output exists (surrogate and public inputs stay: step 5)
-    kept = {name for name, _ in surrogates} | {name for name, p, _ in todo if p.sensitivity == "public"}
-    box = [frame]
-    del frame  # the runner holds the only reference of this function's
-    new_cols, frame, checked = _run_columns(method, todo, box, release=set() if not handed else {n for n, _, _ in todo} - kept,
-                                            early=final_early, verify=verify)
+    if handed:  # this function's reference goes into the box: the helper holds the only one
+        kept = {name for name, _ in surrogates} | {name for name, p, _ in todo if p.sensitivity == "public"}
+        box = [frame]
+        del frame
+        new_cols, frame = _release_as_replaced(method, todo, box, kept)
+    else:
+        new_cols = D.map_columns(lambda t: method(t, frame.get_column(t[0])), todo)
     out_cols = [new.alias(name) for (name, _, _), new in zip(todo, new_cols) if new is not None]
     out = pl.DataFrame(out_cols) if out_cols else pl.DataFrame()
 
@@ -185,20 +146,27 @@ def apply(frame: pl.DataFrame | list[pl.DataFrame], schema: dict[str, Any], disc
         out, stats = suppress_aggregate(out, settings, previous)
         control.update(stats)
     elif settings.kind == "microdata":
+        qis = settings.quasi_identifiers
+        if qis is None:
+            qis = [p.name for p in policies if p.sensitivity == "quasi-identifier" and p.name in out.columns]
         out, stats = k_anonymize(out, qis, settings.k, settings.max_suppressed_share)
         control.update(stats)
     record.control = control
-    if control.get("records_removed"):
-        checked = {}  # records were removed: verify the final table whole (row numbers as published)
 
-    # step 5: verification — every output row of every column that could hold personal data, after
-    # disclosure control for the columns it may rewrite
-    late = [n for n in out.columns if n not in checked]
-    for name, result in zip(late, D.map_columns(
-            lambda n: verify(n, out.get_column(n), frame.get_column(n) if n in frame.columns else None), late)):
-        checked[name] = result
-    residual = [f for n in out.columns for f in checked[n][0]] + [
-        f for name, _ in surrogates if name in out.columns for f in checked[name][1]]
+    # step 5: verification — re-scan every output row of every column that could hold personal data:
+    # public columns passed through unchanged were scanned in full in step 2 (and block if personal)
+    unchanged_public = {
+        n for n in out.columns
+        if n in by_name and by_name[n].sensitivity == "public" and n in frame.columns
+        and out.get_column(n).dtype == frame.get_column(n).dtype and out.get_column(n).equals(frame.get_column(n))
+    }
+    # the re-scan and the surrogate-vs-originals comparisons run side by side (threads)
+    checks = [lambda: V.residual_findings(out, exempt=exempt, name_columns=name_columns, skip=unchanged_public)]
+    checks += [lambda name=name, kind=kind: [
+        Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value")
+        for n_same in [V.originals_survive(frame.get_column(name), out.get_column(name), kind)] if n_same]
+        for name, kind in surrogates if name in out.columns]
+    residual = [f for found in D.map_columns(lambda check: check(), checks) for f in found]
     record.residual = residual
     record.rows_out = out.height
     record.columns_out = list(out.columns)
