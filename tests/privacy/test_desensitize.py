@@ -132,3 +132,19 @@ def test_a_handed_over_frame_gives_the_same_release_and_is_taken(frame):
     assert a == b
     with pytest.raises(TerminalError):
         DS.apply(box, schema(), None, key=KEY)
+
+
+def test_records_removed_by_k_anonymity_are_verified_on_the_final_table(frame):
+    """Verification scans the table as published: after k-anonymity removed records, what they held
+    is not a finding (and what the published rows hold is)."""
+    small = frame.head(12)
+    leaky = schema(mobile={"sensitivity": "quasi-identifier", "desensitize": {"method": "keep"}})
+    disclosure = {"kind": "microdata", "quasi_identifiers": ["sex", "birth_date", "district_code"], "max_suppressed_share": 1.0}
+    with pytest.raises(GateBlocked) as caught:  # kept mobiles are published: blocked
+        DS.apply(small, leaky, None, key=KEY)
+    found = caught.value.record["steps"]["5_verification"]["residual_findings"]
+    assert [(f["field"], f["kind"], f["count"]) for f in found] == [("mobile", "cn_mobile", 12)]
+    out, rec = DS.apply(small, leaky, {**disclosure, "k": 50}, key=KEY)  # every record removed: nothing published
+    steps = rec.to_dict()["steps"]
+    assert out.height == 0 and steps["4_disclosure_control"]["records_removed"] == 12
+    assert steps["5_verification"]["passed"] and steps["5_verification"]["residual_findings"] == []
