@@ -542,7 +542,7 @@ def _read_csv_fast(source: bytes | Path, first: bytes, size: int, delimiter: str
 def fast_cells(source: bytes | Path, first: bytes, size: int, delimiter: str) -> CsvCells | None:
     """The polars fast path of ``read_csv_cells`` (cells as text, empty strings kept), or None when
     the byte counts cannot prove every record complete (ragged rows, blank lines, odd quoting, a
-    quoted header, a multi-byte delimiter, text polars refuses)."""
+    quoted header, a multi-byte delimiter, a single column, text polars refuses)."""
     sep = delimiter.encode()
     header = first[:-1] if first.endswith(b"\n") else first
     if not header.strip() or b'"' in header or len(sep) != 1:  # polars splits on one byte only
@@ -552,6 +552,8 @@ def fast_cells(source: bytes | Path, first: bytes, size: int, delimiter: str) ->
     except UnicodeDecodeError:
         return None
     width = len(labels)
+    if width == 1:  # one column: a blank line and an empty value have the same byte counts
+        return None
     names = [f"c{i}" for i in range(width)]
     if not first.endswith(b"\n") or len(first) >= size:
         return CsvCells(labels=labels, cells=pl.DataFrame(schema={c: pl.Utf8 for c in names}), cell_counts=None)

@@ -111,6 +111,10 @@ def test_regular_files_take_the_fast_reader_and_ragged_ones_the_exact_one(tmp_pa
     assert regular.cells["c1"].to_list() == ["a, b", "line\nbreak", 'say "hi"', "plain"]
     for ragged in ("structure_ragged_quoted_bom", "fl_invalid", "fl_blank_rows", "header_missing"):
         assert read_csv_cells(corpus.write(ragged, tmp_path)).cell_counts is not None, ragged
+    # one column: a blank line (no cell) must not read as an empty value — the exact reader decides
+    single = tmp_path / "single.csv"
+    single.write_bytes(b'a\n""\n\nx\n')
+    assert read_csv_cells(single).cell_counts.to_list() == [1, 0, 1]
 
 
 def test_encodings(tmp_path):
