@@ -1,10 +1,13 @@
 """Vectorized, validating detectors for Chinese identifiers, in whole cells and inside free text.
 
-Everything here is polars expressions over whole columns: no Python loop over rows.
+Everything here works on whole columns: no Python loop over rows. A compiled pass over the Arrow
+buffers (``cellscan``, ``_scan.pyx``) flags the cells each detector could match and validates a
+cell's only number candidate; polars expressions do the rest on the flagged cells.
 
 * Numbers (resident ID, mobile, landline, bank card, all-digit USCC) — the text is normalized
-  (full-width digits/letters/punctuation → ASCII, one character for one), a cell that is one plain
-  number is validated directly (fast path); otherwise it is cut into *number tokens* (digit runs
+  (full-width digits/letters/punctuation → ASCII, one character for one), a cell whose only
+  candidate is the whole cell or its single digit run is validated by the compiled scan (same rules
+  as ``number_kinds``); otherwise it is cut into *number tokens* (digit runs
   joined by single spaces, dashes or ``)``), each token into *groups* (maximal digit runs), and
   every run of 1–5 consecutive groups is a candidate *span* validated by check digit / date /
   prefix rules. Spans are bounded by non-digits, so ``订单20231105 13800138000`` finds the mobile.
