@@ -10,7 +10,7 @@ from libc.stdint cimport int32_t, int64_t, uint8_t
 
 import numpy as np
 
-from pipelines.privacy._utf8 cimport _cp, _cp_len, _ws
+from pipelines.privacy._utf8 cimport _cp, _cp_len, _max_cell_bytes, _ws
 
 
 def mask_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:] keep_first, int keep_last,
@@ -134,13 +134,10 @@ def address_prefixes(const int64_t[:] offsets, const uint8_t[:] data, const int3
     BMP code point → bit ``level`` set when a marker of that level starts with it) and absent
     when none follows. Returns (offsets, data, found): the text up to the end of group ``level``
     (``level`` 0: of group 1, else group 2 — the province cut), found=False when it is absent."""
-    cdef Py_ssize_t n = offsets.shape[0] - 1, i, maxlen = 0
-    cdef int nm = markers.shape[0], mw = markers.shape[1], ncp, p, q, g, mk, k, pos, e1, e2, e3, stop
+    cdef Py_ssize_t n = offsets.shape[0] - 1, i, maxlen = _max_cell_bytes(offsets)
+    cdef int nm = markers.shape[0], mw = markers.shape[1], ncp, p, q, g, mk, k, pos, e1, stop
     cdef int64_t j, a, z, w = 0, end_byte
     cdef bint hit
-    for i in range(n):
-        if offsets[i + 1] - offsets[i] > maxlen:
-            maxlen = offsets[i + 1] - offsets[i]
     cps_arr = np.zeros(maxlen + 1, dtype=np.int32)
     starts_arr = np.zeros(maxlen + 2, dtype=np.int64)
     cdef int32_t[:] cps = cps_arr

@@ -16,7 +16,7 @@ from libc.stdint cimport int64_t, int32_t, uint8_t, uint16_t
 
 import numpy as np
 
-from pipelines.privacy._utf8 cimport _cp, _cp_len, _ws
+from pipelines.privacy._utf8 cimport _cp, _cp_len, _max_cell_bytes, _ws
 
 # cell flags (uint16)
 cdef enum:
@@ -32,7 +32,8 @@ cdef enum:
     F_NAMECTX = 512     # the first character of a name context word
     F_PERMIT = 1024     # the first character of a permit/passport context word
 
-# code-point classes (the table passed in): bits shifted by 6 give the F_HAN.. flags
+# number kinds of a cell's only candidate (cellscan.KIND_BITS); the code-point classes of the table
+# passed in, shifted left by 6, are the flags F_HAN .. F_PERMIT
 cdef enum:
     K_ID = 1
     K_CARD = 2
@@ -128,6 +129,12 @@ cdef bint _id18_ok(const int32_t* c, int n, const uint8_t[:] prov, int today) no
         s += ID_W[i] * (c[i] - 48)
     last = 10 if (c[17] == 88 or c[17] == 120) else c[17] - 48
     return (s + last) % 11 == 1
+
+
+cdef bint _id18_valid(const int32_t* c, int n, const uint8_t[:] prov, int today) noexcept nogil:
+    # ^[1-9][0-9]{16}[0-9Xx]$ and _id18_ok: a valid 18-character resident ID
+    return (n == 18 and (49 <= c[0] <= 57) and _all_dig(c, 1, 17) and (_dig(c[17]) or c[17] == 88 or c[17] == 120)
+            and _id18_ok(c, n, prov, today))
 
 
 cdef bint _is_id15(const int32_t* c, int n, const uint8_t[:] prov, int today) noexcept nogil:
@@ -275,11 +282,9 @@ cdef int _others(const int32_t* c, int n, const uint8_t[:] prov, int today) noex
             card_shape = True
         if card_shape:
             bits |= K_CARD
-    if n == 18 and _uscc_ok(c, n, prov):
-        if not ((49 <= c[0] <= 57) and _all_dig(c, 1, 17) and (_dig(c[17]) or c[17] == 88 or c[17] == 120)
-                and _id18_ok(c, n, prov, today)):
-            if not (_card_prefix(c, n) and _luhn(c, n) and not _id_shaped18(c, n, prov)):
-                bits |= K_USCC
+    if n == 18 and _uscc_ok(c, n, prov) and not _id18_valid(c, n, prov, today):
+        if not (_card_prefix(c, n) and _luhn(c, n) and not _id_shaped18(c, n, prov)):
+            bits |= K_USCC
     if (n == 11 or n == 13 or n == 15) and _mobile(c, n):
         bits |= K_MOBILE
     if 10 <= n <= 12 and _landline(c, n):
@@ -291,9 +296,7 @@ cdef int _kinds(const int32_t* c, int n, const uint8_t[:] prov, int today) noexc
     """detect.number_kinds for one candidate ``[0-9]+[Xx]?`` (10–19 digits)."""
     cdef int bits = 0
     cdef bint xend = c[n - 1] == 88 or c[n - 1] == 120
-    if n == 18 and (49 <= c[0] <= 57) and _all_dig(c, 1, 17) and _id18_ok(c, n, prov, today):
-        bits |= K_ID
-    elif n == 15 and _is_id15(c, n, prov, today):
+    if _id18_valid(c, n, prov, today) or _is_id15(c, n, prov, today):
         bits |= K_ID
     bits |= _others(c, n, prov, today)
     if xend and not (bits & K_ID):
@@ -337,12 +340,9 @@ def scan_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:]
     kinds_arr = np.zeros(ncell, dtype=np.uint8)
     cdef uint16_t[:] flags = flags_arr
     cdef uint8_t[:] kinds = kinds_arr
-    cdef Py_ssize_t maxlen = 0, i
+    cdef Py_ssize_t i
     cdef int64_t j, end
-    for i in range(ncell):
-        if offsets[i + 1] - offsets[i] > maxlen:
-            maxlen = offsets[i + 1] - offsets[i]
-    buf_arr = np.zeros(maxlen + 1, dtype=np.int32)
+    buf_arr = np.zeros(_max_cell_bytes(offsets) + 1, dtype=np.int32)
     cdef int32_t[:] bufv = buf_arr
     cdef int32_t* buf = &bufv[0]
     cdef int32_t cp, c, prev
@@ -537,9 +537,9 @@ def canonical_numbers(const int64_t[:] offsets, const uint8_t[:] data, bint mobi
             # strip ASCII whitespace at both ends, then drop the separators inside
             a = start
             z = w
-            while a < z and ((9 <= out[a] <= 13) or out[a] == 32):
+            while a < z and _ws(out[a]):
                 a += 1
-            while z > a and ((9 <= out[z - 1] <= 13) or out[z - 1] == 32):
+            while z > a and _ws(out[z - 1]):
                 z -= 1
             w = start
             for k in range(a, z):

@@ -29,3 +29,12 @@ cdef inline bint _ws(int32_t c) noexcept nogil:
     """char::is_whitespace (what polars' strip_chars() strips)."""
     return (9 <= c <= 13) or c == 32 or c == 0x85 or c == 0xA0 or c == 0x1680 or (0x2000 <= c <= 0x200A) \
         or c == 0x2028 or c == 0x2029 or c == 0x202F or c == 0x205F or c == 0x3000
+
+
+cdef inline Py_ssize_t _max_cell_bytes(const int64_t[:] offsets) noexcept nogil:
+    """The longest cell, in bytes, of an Arrow large-string offsets buffer (sizes per-cell scratch)."""
+    cdef Py_ssize_t i, longest = 0
+    for i in range(offsets.shape[0] - 1):
+        if offsets[i + 1] - offsets[i] > longest:
+            longest = offsets[i + 1] - offsets[i]
+    return longest
