@@ -288,8 +288,7 @@ def _parse(text: str, src: "_Bytes | _File", bom: int, encoding: str, options: C
             return pl.DataFrame({h: pl.Series(h, [], dtype=pl.Utf8) for h in labels}), details
         raise SourceError("file has a header but no data rows", fix="check the export is complete, or set source.options.allow_empty: true",
                           source=source, line=body_first_line, code="no-data-rows")
-    # (one column: a blank line and an empty value look alike to the byte counts, so no fast path)
-    if body_is_bytes and isinstance(src, _File) and bom == 0 and start == 0 and header_lines == 1 and len(labels) > 1:
+    if body_is_bytes and isinstance(src, _File) and bom == 0 and start == 0 and header_lines == 1:
         fast = _polars_body(src.path, header, delimiter)
         if fast is not None:
             return fast.rename(dict(zip(fast.columns, labels))), details

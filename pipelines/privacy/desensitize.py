@@ -51,10 +51,10 @@ def _summary(findings: list[Finding]) -> dict[str, str]:
             "rows": ",".join(str(r) for r in sorted({r for f in findings for r in f.rows})[:20])}
 
 
-def _release_as_replaced(method, todo: list, box: list[pl.DataFrame], kept: set[str]) -> tuple[list, pl.DataFrame]:
-    """Run ``method(item, column)`` over ``todo`` in threads (largest columns first); as each finishes,
-    drop its input column from the frame taken out of ``box`` unless it is ``kept``. Returns the outputs
-    in ``todo`` order and the frame left."""
+def _run_methods(method, todo: list, box: list[pl.DataFrame], kept: set[str]) -> tuple[list, pl.DataFrame]:
+    """Run ``method(item, column)`` over ``todo`` in threads (largest columns first; polars releases
+    the GIL); as each finishes, drop its input column from the frame taken out of ``box`` unless it is
+    ``kept``. Returns the outputs in ``todo`` order and the frame left."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     frame = box.pop()
@@ -126,17 +126,16 @@ def apply(frame: pl.DataFrame | list[pl.DataFrame], schema: dict[str, Any], disc
             exempt.add((name, kind))
             surrogates.append((name, kind))
         todo.append((name, p, kind))
-    # columns are independent: the methods run in threads (polars releases the GIL)
+    # columns are independent: the methods run in threads. A handed-over frame loses each replaced
+    # input column as its output arrives (surrogate and public inputs stay for step 5); this
+    # function's reference goes into the box, so the runner holds the only one
     def method(t: tuple[str, Any, str | None], column: pl.Series) -> pl.Series | None:
         return M.apply_method(column, t[1].method, t[1].params, kind=t[2], key=key, field=t[0])
 
-    if handed:  # this function's reference goes into the box: the helper holds the only one
-        kept = {name for name, _ in surrogates} | {name for name, p, _ in todo if p.sensitivity == "public"}
-        box = [frame]
-        del frame
-        new_cols, frame = _release_as_replaced(method, todo, box, kept)
-    else:
-        new_cols = D.map_columns(lambda t: method(t, frame.get_column(t[0])), todo)
+    kept = {name for name, _ in surrogates} | {name for name, p, _ in todo if p.sensitivity == "public"}
+    box = [frame]
+    del frame
+    new_cols, frame = _run_methods(method, todo, box, kept if handed else {name for name, _, _ in todo})
     out_cols = [new.alias(name) for (name, _, _), new in zip(todo, new_cols) if new is not None]
     out = pl.DataFrame(out_cols) if out_cols else pl.DataFrame()
 

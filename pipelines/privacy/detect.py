@@ -266,17 +266,15 @@ def _spans(groups: pl.DataFrame) -> pl.DataFrame:
     return valid.join(pairs.select("sid").unique(), on="sid", how="anti").drop("sid")
 
 
-def number_hits(text: pl.Series, skip: frozenset[str] | set[str] = frozenset(),
-                scanned: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
+def number_hits(text: pl.Series, scanned: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
     """(row, kind) for every validated number in a Utf8 column. The compiled scan (``cellscan``)
     validates a cell's only candidate (the whole cell, or its single digit run); cells with several
-    number tokens go through the token path here. ``skip``: kinds not looked for in those only
-    candidates (the token path filters them out afterwards: longest-span rules)."""
+    number tokens go through the token path here."""
     flags, kinds = scanned if scanned is not None else cell_scan(text)
     out = [pl.DataFrame(schema={"row": pl.UInt32, "kind": pl.Utf8})]
     for kind, bit in CS.KIND_BITS.items():
         rows = np.flatnonzero(kinds & bit)
-        if rows.size and kind not in skip:
+        if rows.size:
             out.append(pl.DataFrame({"row": rows.astype(np.uint32), "kind": pl.repeat(kind, rows.size, eager=True)}))
     rest = np.flatnonzero(flags & CS.F_TOKEN)
     if rest.size:
@@ -445,7 +443,7 @@ def detect_series(series: pl.Series, *, header: str = "", names: str = "auto",
     # every detector needs a digit, an '@', a Han character or '::': cells without one are clean
     if not (flags & CS.F_MAY_HOLD).any():
         return empty
-    parts = [number_hits(s, skip, scanned), pattern_hits(s, scanned)]
+    parts = [number_hits(s, scanned), pattern_hits(s, scanned)]
     han = np.flatnonzero(flags & CS.F_HAN)
     if names != "context" and han.size:
         text = as_text(s.gather(han))

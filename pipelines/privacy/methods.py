@@ -82,7 +82,9 @@ def mask(series: pl.Series, params: dict[str, Any], *, kind: str | None, field: 
 
 
 def mask_cells(text: pl.Series, keep_first: np.ndarray, keep_last: int, char: str, name: str) -> pl.Series:
-    """``mask_expr`` on the stripped values, compiled (one pass over the Arrow buffers; same result)."""
+    """Strip whitespace; keep ``keep_first[i]`` first and ``keep_last`` last characters, every other
+    character but space and dash becomes ``char``; values no longer than keep_first + keep_last are
+    masked whole. Compiled, one pass over the Arrow buffers."""
     offsets, data = CK.buffers(text)
     off, out = _methods.mask_cells(offsets, data, keep_first, keep_last, np.frombuffer(char.encode("utf-8"), dtype=np.uint8))
     return CK.strings(off, out, name, nulls_from=text)
