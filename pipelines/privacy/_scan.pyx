@@ -13,6 +13,7 @@ the ideographic space and dash variants → ASCII), one code point at a time.
 """
 
 from libc.stdint cimport int64_t, int32_t, uint8_t, uint16_t
+from libc.string cimport memcpy
 
 import numpy as np
 
@@ -523,6 +524,20 @@ def canonical_numbers(const int64_t[:] offsets, const uint8_t[:] data, bint mobi
             j = offsets[i]
             end = offsets[i + 1]
             start = w
+            # the common cell, digits and capitals only, is already canonical: copied as is
+            k = j
+            while k < end and (48 <= dp[k] <= 57 or 65 <= dp[k] <= 90):
+                k += 1
+            if k == end:
+                memcpy(&out[w], &dp[j], end - j)
+                w += end - j
+                if mobile and _mobile_with_prefix(out, start, w):
+                    k = 4 if w - start == 15 else 2
+                    for j in range(start, w - k):
+                        out[j] = out[j + k]
+                    w -= k
+                out_off[i + 1] = w
+                continue
             while j < end:
                 ln = _cp_len(dp[j])
                 cp = _norm(_cp(dp, j, ln))

@@ -166,6 +166,10 @@ def test_compiled_canonical_numbers_equal_the_polars_expressions():
     alphabet = "0123456789" * 3 + " -()+xX\t" + "０１２３４５６７８９－（）　"
     values = [r.choice(["", "+86 ", "0086", "86", " "]) + "".join(r.choice(alphabet) for _ in range(r.randint(0, 20)))
               for _ in range(4000)] + [None, "", "86 138 0013 8000", "(0086)13800138000", "11010119900307123x"]
+    # digits and capitals only (copied as they are by the kernel), mobile prefixes included
+    values += [r.choice(["", "86", "0086", "E", "X"]) + "".join(r.choice("0123456789") for _ in range(r.randint(0, 19)))
+               for _ in range(3000)]
+    values += ["8613800138000", "008613800138000", "861380013800", "8612800138000", "11010119900307123X", "E12345678"]
     series = pl.Series("v", values)
     for kind in ("cn_resident_id", "cn_mobile", "bank_card", "passport"):
         assert M.canonical(series, kind).to_list() == M.canonical_polars(series, kind).to_list()
