@@ -531,11 +531,8 @@ def canonical_numbers(const int64_t[:] offsets, const uint8_t[:] data, bint mobi
             if k == end:
                 memcpy(&out[w], &dp[j], end - j)
                 w += end - j
-                if mobile and _mobile_with_prefix(out, start, w):
-                    k = 4 if w - start == 15 else 2
-                    for j in range(start, w - k):
-                        out[j] = out[j + k]
-                    w -= k
+                if mobile:
+                    w = _drop_mobile_prefix(out, start, w)
                 out_off[i + 1] = w
                 continue
             while j < end:
@@ -565,15 +562,23 @@ def canonical_numbers(const int64_t[:] offsets, const uint8_t[:] data, bint mobi
                     b -= 32
                 out[w] = b
                 w += 1
-            if mobile and _mobile_with_prefix(out, start, w):
-                k = 4 if w - start == 15 else 2
-                for j in range(start, w - k):
-                    out[j] = out[j + k]
-                w -= k
+            if mobile:
+                w = _drop_mobile_prefix(out, start, w)
             out_off[i + 1] = w
     if bad:
         return None
     return out_off_arr, out_arr[:w]
+
+
+cdef int64_t _drop_mobile_prefix(uint8_t[:] c, int64_t a, int64_t z) noexcept nogil:
+    # the cell c[a:z] without a 86/0086 prefix before a mobile number; returns its new end
+    cdef int64_t k, j
+    if not _mobile_with_prefix(c, a, z):
+        return z
+    k = 4 if z - a == 15 else 2
+    for j in range(a, z - k):
+        c[j] = c[j + k]
+    return z - k
 
 
 cdef bint _mobile_with_prefix(uint8_t[:] c, int64_t a, int64_t z) noexcept nogil:
