@@ -23,6 +23,11 @@ from pipelines.privacy import checksums as CK
 from pipelines.privacy import detect as D
 from pipelines.privacy.kinds import COMPOUND_SURNAMES, SINGLE_SURNAMES
 
+try:  # built where libcrypto.so.3 is found (setup.py); else pseudonyms come from polars-hash
+    from pipelines.privacy import _hmac
+except ImportError:  # pragma: no cover — depends on the build machine
+    _hmac = None
+
 # ---------------------------------------------------------------------------------------------
 # mask
 # ---------------------------------------------------------------------------------------------
@@ -276,6 +281,17 @@ def pseudonymize(series: pl.Series, params: dict[str, Any], *, kind: str | None,
     ``a``–``p`` (hex digits spelled as letters, so a pseudonym never looks like a number)."""
     length = _int_param(params, "length", 16, field, 8, 64)
     k = key_text(key, field)
+    if _hmac is not None:  # compiled: two SHA-256 blocks per value, letters written directly
+        raw = k.encode("utf-8")
+        if len(raw) > 64:  # RFC 2104: a key longer than the block is hashed first
+            import hashlib
+
+            raw = hashlib.sha256(raw).digest()
+        values = canonical(series, kind)
+        offsets, data = CK.buffers(values)
+        n = len(offsets) - 1
+        return CK.strings(np.arange(0, (n + 1) * length, length, dtype=np.int64), _hmac.hmac_letters(offsets, data, raw, length),
+                          series.name, nulls_from=values)
     digest = hmac_hex(canonical(series, kind), k)
     # hex digit → letter (0→a … f→p) over the (n, 64) byte matrix of the digests, first ``length``
     # columns; nulls stay null

@@ -199,3 +199,18 @@ def test_methods_on_slices_equal_the_whole_column(monkeypatch, method, params, k
     monkeypatch.setattr(M, "CHUNK_ROWS", 700)
     sliced = M.apply_method(series, method, params, kind=kind, key=key, field="c")
     assert sliced.n_chunks() > 1 and sliced.to_list() == whole.to_list()
+
+
+@pytest.mark.parametrize("key", [b"0123456789abcdef", b"k" * 64, "密钥".encode() * 12, bytes(range(1, 100))])
+def test_compiled_pseudonyms_equal_polars_hash(monkeypatch, key):
+    assert M._hmac is not None, "the compiled HMAC module was not built (libcrypto.so.3 missing?)"
+    r = random.Random(len(key))
+    values = [None, "", "x", "张三", "a" * 200] + ["".join(r.choice("0123456789Xx -中") for _ in range(r.randint(0, 40))) for _ in range(3000)]
+    series = pl.Series("c", values)
+    for kind, length in ((None, 16), ("cn_resident_id", 8), ("cn_mobile", 64), ("person_name", 33)):
+        compiled = M.pseudonymize(series, {"length": length}, kind=kind, key=key, field="c")
+        monkeypatch.setattr(M, "_hmac", None)
+        reference = M.pseudonymize(series, {"length": length}, kind=kind, key=key, field="c")
+        monkeypatch.undo()
+        assert compiled.to_list() == reference.to_list()
+        assert compiled.null_count() == 1
