@@ -62,6 +62,27 @@ def _root(
 _register_all()
 
 
+def _leave(code: int) -> None:
+    """Exit with ``code`` without the interpreter's teardown when nothing but daemon threads is left.
+
+    The command's work is done and its files are closed; what remains of a normal exit is freeing
+    every object and module one by one (≈0.4 s after a 1M-row ``check``, which the operating system
+    does at once). Exit handlers still run (``logging`` flushes its handlers there) and standard
+    output and error are flushed. With a non-daemon thread still running, the normal exit joins it."""
+    import atexit
+    import threading
+
+    if any(t is not threading.main_thread() and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
+            pass
+    os._exit(code)
+
+
 def main() -> None:
     """Entry point: turn KaifangError into a one-line message (or JSON with --json) and an exit code."""
     try:
@@ -86,8 +107,21 @@ def main() -> None:
         raise
 
 
+def run() -> None:
+    """The ``kaifang`` command: ``main``, then a fast exit (``_leave``) with its exit code."""
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+        if code is not None and not isinstance(code, int):  # sys.exit("message"): printed, status 1
+            print(code, file=sys.stderr)
+            code = 1
+        _leave(code or 0)
+    _leave(0)
+
+
 _CLICK_ERRORS = {"UsageError", "BadParameter", "MissingParameter", "NoSuchOption", "BadOptionUsage", "BadArgumentUsage", "ClickException", "FileError", "NoArgsIsHelpError"}
 
 
 if __name__ == "__main__":
-    main()
+    run()
