@@ -7,7 +7,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: venv demo test bench portal-up portal-down portal-status clean
 
-$(STAMP): pyproject.toml setup.py $(wildcard pipelines/privacy/*.pyx pipelines/privacy/*.pxd)
+$(STAMP): pyproject.toml setup.py $(wildcard pipelines/privacy/*.pyx pipelines/privacy/*.pxd publish/bundle/*.pyx)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[test]"

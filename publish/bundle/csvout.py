@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from ._bytes import formula_starts
 from .written import Written, write_checked
 
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -32,14 +33,10 @@ def escape_formulas(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
     return escaped, counts
 
 
-_FORMULA_FIRST = np.zeros(256, dtype=bool)
-_FORMULA_FIRST[list(b"=+-@\t\r")] = True  # a lookup table of the first bytes FORMULA_START matches
-
-
 def formula_cells(series: pl.Series) -> np.ndarray:
     """Booleans: the cell starts with a ``FORMULA_START`` character. Read off the Arrow string views
-    (length in bytes 0–3 of each 16-byte view, the first byte of the string in byte 4) without
-    touching the strings — the same cells as ``str.contains(FORMULA_START)``."""
+    (length in bytes 0–3 of each 16-byte view, the first byte of the string in byte 4) by a compiled
+    pass, without touching the strings — the same cells as ``str.contains(FORMULA_START)``."""
     arr = series.cast(pl.Utf8).to_arrow(compat_level=pl.CompatLevel.newest())
     parts = []
     for a in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
@@ -47,10 +44,7 @@ def formula_cells(series: pl.Series) -> np.ndarray:
             continue
         if a.type != pa.string_view():
             a = a.cast(pa.string_view())
-        buf = a.buffers()[1]
-        lengths = np.frombuffer(buf, dtype="<u4").reshape(-1, 4)[a.offset:a.offset + len(a), 0]
-        first = np.frombuffer(buf, dtype=np.uint8).reshape(-1, 16)[a.offset:a.offset + len(a), 4]
-        parts.append((lengths > 0) & _FORMULA_FIRST[first])
+        parts.append(formula_starts(np.frombuffer(a.buffers()[1], dtype=np.uint8), a.offset, len(a)))
     hit = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
     if series.null_count():  # polars' mask: pyarrow's BooleanArray.to_numpy would import pandas (≈0.4 s)
         hit &= series.is_not_null().to_numpy()

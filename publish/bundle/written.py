@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from kaifang.errors import TerminalError
+from publish.bundle._bytes import count_records
 from publish.storage.base import sha256_file
 
 _HEADER_BYTES = 1 << 20
@@ -85,18 +84,9 @@ class HashingSink:
 
     def _count(self, data: bytes) -> None:
         # a record ends at a line feed outside quotes (CRLF as written; a bare LF would end one for
-        # every reader too). A line feed is outside quotes when an even number of quote characters
-        # (an escaped "" counts two) precede it in the file.
-        if b'"' not in data:
-            if not self._quoted:
-                self.records += data.count(b"\n")
-            return
-        a = np.frombuffer(data, dtype=np.uint8)
-        quotes = np.flatnonzero(a == 0x22)
-        feeds = np.flatnonzero(a == 0x0A)
-        before = np.searchsorted(quotes, feeds) + self._quoted
-        self.records += int(np.count_nonzero(before % 2 == 0))
-        self._quoted = (self._quoted + quotes.size) % 2 == 1
+        # every reader too); a compiled pass carries the inside-quotes state from chunk to chunk
+        records, self._quoted = count_records(data, self._quoted)
+        self.records += records
 
     def flush(self) -> None:
         self._queue.join()  # every chunk handed over so far is written

@@ -231,3 +231,21 @@ def test_unsorted_input_is_released_in_key_order_and_sorted_input_as_is(tmp_path
     assert pl.read_parquet(b.path(f"{ds.id}.parquet"))["record_id"].to_list() == list(range(1, 13))
     with pytest.raises(TerminalError, match="not unique"):
         _build(tmp_path / "c", ds, pl.concat([f.head(3), f.slice(2, 1), f.tail(9)]))  # sorted, one key twice
+
+
+def test_compiled_record_count_equals_the_csv_module_on_random_files(tmp_path):
+    import csv as csvmod
+    import io
+    import random
+
+    from publish.bundle.written import write_checked
+
+    r = random.Random(11)
+    for trial in range(60):
+        rows = [["".join(r.choice('ab,"\r\n 中') for _ in range(r.randint(0, 6))) for _ in range(3)] for _ in range(r.randint(1, 40))]
+        buf = io.StringIO()
+        csvmod.writer(buf, lineterminator="\r\n").writerows(rows)
+        body = buf.getvalue().encode("utf-8")
+        size = r.randint(1, 50)
+        w = write_checked(tmp_path / "t.csv", lambda sink: [sink.write(body[i:i + size]) for i in range(0, len(body), size)], csv_records=True)
+        assert w.records == len(list(csvmod.reader(io.StringIO(body.decode("utf-8"), newline=""))))
