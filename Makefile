@@ -7,7 +7,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: venv demo test bench portal-up portal-down portal-status clean
 
-$(STAMP): pyproject.toml setup.py $(wildcard pipelines/privacy/*.pyx pipelines/privacy/*.pxd publish/bundle/*.pyx)
+$(STAMP): pyproject.toml setup.py $(wildcard pipelines/privacy/*.pyx pipelines/privacy/*.pxd kaifang/*.pyx)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[test]"

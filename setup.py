@@ -1,4 +1,4 @@
-"""Builds the compiled modules (pipelines/privacy/*.pyx, publish/bundle/*.pyx); everything else is in pyproject.toml."""
+"""Builds the compiled modules (pipelines/privacy/*.pyx, kaifang/*.pyx); everything else is in pyproject.toml."""
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -9,5 +9,5 @@ modules = [Extension(f"pipelines.privacy.{m}", [f"pipelines/privacy/{m}.pyx"], e
 # that library the build goes on and pseudonyms come from polars-hash
 modules.append(Extension("pipelines.privacy._hmac", ["pipelines/privacy/_hmac.pyx"], extra_compile_args=["-O3"],
                          libraries=[":libcrypto.so.3"], optional=True))
-modules.append(Extension("publish.bundle._bytes", ["publish/bundle/_bytes.pyx"], extra_compile_args=["-O3"]))
+modules.append(Extension("kaifang._bytes", ["kaifang/_bytes.pyx"], extra_compile_args=["-O3"]))
 setup(ext_modules=cythonize(modules, compiler_directives={"language_level": "3"}, quiet=True))

@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from ._bytes import formula_starts
+from kaifang._bytes import formula_starts
 from .written import Written, write_checked
 
 FORMULA_START = r"^[=+\-@\t\r]"

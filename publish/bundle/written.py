@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from kaifang.errors import TerminalError
-from publish.bundle._bytes import count_records
+from kaifang._bytes import count_records
 from publish.storage.base import sha256_file
 
 _HEADER_BYTES = 1 << 20
