@@ -33,17 +33,21 @@ def count_records(const uint8_t[:] data, bint quoted):
     """(line feeds outside quotes, whether the text ends inside a quoted field) for a chunk of CSV
     that starts inside quotes when ``quoted``. A record ends at a line feed outside quotes; an escaped
     quote (``""``) toggles twice, so counting quote characters is exact."""
-    cdef Py_ssize_t i, n = data.shape[0]
-    cdef int64_t records = 0
+    cdef Py_ssize_t n = data.shape[0], at = 0, q_at
+    cdef int64_t records = 0, unused = 0
     cdef bint q = quoted
-    cdef uint8_t b
+    cdef const uint8_t* p = &data[0] if n else NULL
+    cdef const void* hit
     with nogil:
-        for i in range(n):
-            b = data[i]
-            if b == 34:
-                q = not q
-            elif b == 10 and not q:
-                records += 1
+        while at < n:  # from quote to quote, counting the line feeds of the stretches outside
+            hit = memchr(p + at, 34, n - at)
+            q_at = (<const uint8_t*>hit - p) if hit != NULL else n
+            if not q:
+                _count2(p + at, q_at - at, 10, &records, &unused)
+            if hit == NULL:
+                break
+            q = not q
+            at = q_at + 1
     return records, q
 
 
