@@ -9,5 +9,5 @@ modules = [Extension(f"pipelines.privacy.{m}", [f"pipelines/privacy/{m}.pyx"], e
 # that library the build goes on and pseudonyms come from polars-hash
 modules.append(Extension("pipelines.privacy._hmac", ["pipelines/privacy/_hmac.pyx"], extra_compile_args=["-O3"],
                          libraries=[":libcrypto.so.3"], optional=True))
-modules.append(Extension("kaifang._bytes", ["kaifang/_bytes.pyx"], extra_compile_args=["-O3"]))
+modules += [Extension(f"kaifang.{m}", [f"kaifang/{m}.pyx"], extra_compile_args=["-O3"]) for m in ("_bytes", "_arrow")]
 setup(ext_modules=cythonize(modules, compiler_directives={"language_level": "3"}, quiet=True))

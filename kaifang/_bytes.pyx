@@ -1,32 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled byte passes: CSV delimiters, line breaks and quoted spans counted as a source is read
-(quality's fast reader), cells starting a spreadsheet formula read off Arrow string views and CSV
-records counted as a release file is written (the bundle). Tests check each against its
-regular-expression, ``csv``-module or NumPy equivalent."""
+"""Compiled byte passes over CSV text: delimiters, line breaks and quoted spans counted as a source
+is read (quality's fast reader), records counted as a release file is written (the bundle). Tests
+check each against a plain reference or the ``csv`` module."""
 
-from libc.stdint cimport int64_t, uint8_t, uint32_t
-from libc.string cimport memchr, memcpy
+from libc.stdint cimport int64_t, uint8_t
+from libc.string cimport memchr
 
 import numpy as np
-
-
-def formula_starts(const uint8_t[:] views, Py_ssize_t offset, Py_ssize_t n):
-    """Booleans for the ``n`` 16-byte views from ``offset``: the string is not empty and its first
-    byte (byte 4 of the view, inline or prefix) is one of ``= + - @ \\t \\r``."""
-    out_arr = np.zeros(n, dtype=np.bool_)
-    cdef uint8_t[:] out = out_arr.view(np.uint8)
-    cdef Py_ssize_t i
-    cdef uint32_t length
-    cdef uint8_t b
-    cdef const uint8_t* v = &views[0] if views.shape[0] else NULL
-    with nogil:
-        for i in range(n):
-            memcpy(&length, v + (offset + i) * 16, 4)
-            if length == 0:
-                continue
-            b = v[(offset + i) * 16 + 4]
-            out[i] = b == 61 or b == 43 or b == 45 or b == 64 or b == 9 or b == 13
-    return out_arr
 
 
 def count_records(const uint8_t[:] data, bint quoted):

@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Iterator, Literal
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.csv as pacsv
 from pydantic import Field
 
 from kaifang.errors import SourceError
@@ -187,6 +185,8 @@ class _Bytes:
         return self.data
 
     def stream(self, offset: int):
+        import pyarrow as pa
+
         return pa.BufferReader(pa.py_buffer(self.data)[offset:])
 
     def blank_from(self, offset: int) -> bool:
@@ -210,6 +210,8 @@ class _File:
         return self.path.read_bytes()
 
     def stream(self, offset: int):
+        import pyarrow as pa
+
         f = pa.OSFile(str(self.path))
         f.seek(offset)
         return f
@@ -292,6 +294,10 @@ def _parse(text: str, src: "_Bytes | _File", bom: int, encoding: str, options: C
         fast = _polars_body(src.path, header, delimiter)
         if fast is not None:
             return fast.rename(dict(zip(fast.columns, labels))), details
+    # the arrow path: imported here, as the polars path (most UTF-8 files) needs no pyarrow
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     names = [f"c{i}" for i in range(len(labels))]
     bad: list[tuple[int, int]] = []
 
@@ -361,6 +367,8 @@ def _system_allocator() -> Iterator[None]:
     Arrow's default mimalloc pool keeps freed parser blocks resident for the rest of the run and pays
     more for fresh pages. The default pool is process-wide: a concurrent parse switching it back only
     changes which pool serves later allocations (each buffer keeps its own pool)."""
+    import pyarrow as pa
+
     previous = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
     try:
@@ -378,7 +386,7 @@ def _malloc_trim() -> None:
         pass
 
 
-def _to_polars(handed: list[pa.Table], labels: list[str]) -> pl.DataFrame:
+def _to_polars(handed: list["pa.Table"], labels: list[str]) -> pl.DataFrame:
     """The arrow table (handed over in a list, so no caller keeps it) as a polars frame, one column at
     a time: each arrow column is released once converted, so the whole table never exists twice."""
     table = handed.pop()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
+
+from kaifang._arrow import StringColumn, string_buffers
 
 ID_WEIGHTS = np.array((7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), dtype=np.int64)
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -106,20 +107,10 @@ def ascii_rows(mat: np.ndarray, name: str = "") -> pl.Series:
 
 
 def buffers(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(int64 offsets, uint8 data) of the column as one Arrow large-string array (nulls read as empty)."""
+    """(int64 offsets, uint8 data) of the column as one Arrow large-string buffer pair (nulls read as
+    empty), copied straight off polars' string views through the Arrow C data interface."""
     s = series if series.dtype == pl.Utf8 else series.cast(pl.Utf8)
-    arr = s.to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if arr.type != pa.large_string():
-        arr = arr.cast(pa.large_string())
-    n = len(arr)
-    if n == 0:
-        return np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.uint8)
-    bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int64, count=n + 1, offset=arr.offset * 8)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None and bufs[2].size else np.zeros(1, np.uint8)
-    return offsets, data
+    return string_buffers(s)
 
 
 def strings(offsets: np.ndarray, data: np.ndarray, name: str = "", nulls_from: pl.Series | None = None,
@@ -132,21 +123,7 @@ def strings(offsets: np.ndarray, data: np.ndarray, name: str = "", nulls_from: p
     if nulls_from is not None and nulls_from.null_count():
         keep = nulls_from.is_not_null().to_numpy()
         valid = keep if valid is None else valid & keep
-    bitmap = None if valid is None or valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data)), bitmap)
-    return pl.Series(name, _ArrowCArray(arr)).cast(pl.Utf8)
-
-
-class _ArrowCArray:
-    """An Arrow array seen only through the C data interface: polars imports it directly, where
-    ``pl.from_arrow`` would first import ``pyarrow.compute`` (≈90 ms, under the import lock every
-    method thread waits on)."""
-
-    def __init__(self, array: pa.Array) -> None:
-        self._array = array
-
-    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]:
-        return self._array.__arrow_c_array__(requested_schema)
+    return pl.Series(StringColumn(offsets, data, valid)).cast(pl.Utf8).alias(name)
 
 
 def uscc_check_ok(values: pl.Series) -> np.ndarray:

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
-from kaifang._bytes import formula_starts
+from kaifang._arrow import formula_starts
 from .written import Written, write_checked
 
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -35,20 +34,9 @@ def escape_formulas(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
 
 def formula_cells(series: pl.Series) -> np.ndarray:
     """Booleans: the cell starts with a ``FORMULA_START`` character. Read off the Arrow string views
-    (length in bytes 0–3 of each 16-byte view, the first byte of the string in byte 4) by a compiled
-    pass, without touching the strings — the same cells as ``str.contains(FORMULA_START)``."""
-    arr = series.cast(pl.Utf8).to_arrow(compat_level=pl.CompatLevel.newest())
-    parts = []
-    for a in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
-        if len(a) == 0:
-            continue
-        if a.type != pa.string_view():
-            a = a.cast(pa.string_view())
-        parts.append(formula_starts(np.frombuffer(a.buffers()[1], dtype=np.uint8), a.offset, len(a)))
-    hit = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
-    if series.null_count():  # polars' mask: pyarrow's BooleanArray.to_numpy would import pandas (≈0.4 s)
-        hit &= series.is_not_null().to_numpy()
-    return hit
+    (the length and first byte of each view) by a compiled pass, without touching the strings — the
+    same cells as ``str.contains(FORMULA_START)``."""
+    return formula_starts(series.cast(pl.Utf8))
 
 
 def write_csv(frame: pl.DataFrame, path: Path) -> tuple[dict[str, int], Written]:
