@@ -19,6 +19,11 @@ import numpy as np
 
 from pipelines.privacy._utf8 cimport _cp, _cp_len, _max_cell_bytes, _ws
 
+cdef uint8_t _QUIET[256]  # bytes that set no flag and start no number: ASCII except 0-9 A-Z @ . :
+cdef int _b
+for _b in range(256):
+    _QUIET[_b] = _b < 0x80 and not (48 <= _b <= 57 or 65 <= _b <= 90 or _b == 64 or _b == 46 or _b == 58)
+
 # cell flags (uint16)
 cdef enum:
     F_MAY_HOLD = 1      # a digit, '@', '::' or a Han-range character: any detector may fire
@@ -117,11 +122,11 @@ cdef bint _valid_date(const int32_t* c, int lo, int hi_year, int today) noexcept
     return True
 
 
-cdef inline bint _province(const int32_t* c, int i, const uint8_t[:] prov) noexcept nogil:
+cdef inline bint _province(const int32_t* c, int i, const uint8_t* prov) noexcept nogil:
     return _dig(c[i]) and _dig(c[i + 1]) and prov[_num2(c, i)] != 0
 
 
-cdef bint _id18_ok(const int32_t* c, int n, const uint8_t[:] prov, int today) noexcept nogil:
+cdef bint _id18_ok(const int32_t* c, int n, const uint8_t* prov, int today) noexcept nogil:
     # _id18_rules & check character (the caller has checked ^[1-9][0-9]{16}[0-9Xx]$)
     cdef int s = 0, i, last
     if not _province(c, 0, prov) or not _valid_date(c + 6, 1900, 99999, today):
@@ -132,13 +137,13 @@ cdef bint _id18_ok(const int32_t* c, int n, const uint8_t[:] prov, int today) no
     return (s + last) % 11 == 1
 
 
-cdef bint _id18_valid(const int32_t* c, int n, const uint8_t[:] prov, int today) noexcept nogil:
+cdef bint _id18_valid(const int32_t* c, int n, const uint8_t* prov, int today) noexcept nogil:
     # ^[1-9][0-9]{16}[0-9Xx]$ and _id18_ok: a valid 18-character resident ID
     return (n == 18 and (49 <= c[0] <= 57) and _all_dig(c, 1, 17) and (_dig(c[17]) or c[17] == 88 or c[17] == 120)
             and _id18_ok(c, n, prov, today))
 
 
-cdef bint _is_id15(const int32_t* c, int n, const uint8_t[:] prov, int today) noexcept nogil:
+cdef bint _is_id15(const int32_t* c, int n, const uint8_t* prov, int today) noexcept nogil:
     cdef int32_t d[8]
     cdef int i
     if n != 15 or not (49 <= c[0] <= 57) or not _all_dig(c, 1, 15) or not _province(c, 0, prov):
@@ -150,7 +155,7 @@ cdef bint _is_id15(const int32_t* c, int n, const uint8_t[:] prov, int today) no
     return _valid_date(d, 1900, 99999, today)
 
 
-cdef bint _id_shaped18(const int32_t* c, int n, const uint8_t[:] prov) noexcept nogil:
+cdef bint _id_shaped18(const int32_t* c, int n, const uint8_t* prov) noexcept nogil:
     return n == 18 and _province(c, 0, prov) and _all_dig(c, 6, 14) and _valid_date(c + 6, 1800, 2099, 0)
 
 
@@ -214,7 +219,7 @@ cdef inline int _uscc_val(int32_t c) noexcept nogil:
     return -1
 
 
-cdef bint _uscc_ok(const int32_t* c, int n, const uint8_t[:] prov) noexcept nogil:
+cdef bint _uscc_ok(const int32_t* c, int n, const uint8_t* prov) noexcept nogil:
     # ^[1-9A-GY][1-9][0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$, region prefix, MOD 31 (candidates: digits + X)
     cdef int s = 0, i, v
     if n != 18 or not ((49 <= c[0] <= 57) or (65 <= c[0] <= 71) or c[0] == 89) or not (49 <= c[1] <= 57):
@@ -270,7 +275,7 @@ cdef bint _landline(const int32_t* c, int n) noexcept nogil:
     return False
 
 
-cdef int _others(const int32_t* c, int n, const uint8_t[:] prov, int today) noexcept nogil:
+cdef int _others(const int32_t* c, int n, const uint8_t* prov, int today) noexcept nogil:
     # number_kinds without the ID part, for one candidate (digits, maybe a trailing X)
     cdef int bits = 0
     cdef bint card_shape
@@ -293,7 +298,7 @@ cdef int _others(const int32_t* c, int n, const uint8_t[:] prov, int today) noex
     return bits
 
 
-cdef int _kinds(const int32_t* c, int n, const uint8_t[:] prov, int today) noexcept nogil:
+cdef int _kinds(const int32_t* c, int n, const uint8_t* prov, int today) noexcept nogil:
     """detect.number_kinds for one candidate ``[0-9]+[Xx]?`` (10–19 digits)."""
     cdef int bits = 0
     cdef bint xend = c[n - 1] == 88 or c[n - 1] == 120
@@ -351,10 +356,18 @@ def scan_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:]
     cdef int ln, m, k, ndots, ncolon, cls, fl, chain, runs, rlen, rstart, run_start, run_len, a, z, nd
     cdef bint has_digit, has_at, dcolon, long_num, upper, last_digit, pending_sep
     cdef const uint8_t* dp = &data[0]
+    cdef const uint8_t* pv = &prov[0]  # pointers, not memoryviews, into the per-cell helpers (no reference counting)
     with nogil:
         for i in range(ncell):
             j = offsets[i]
             end = offsets[i + 1]
+            # a cell of bytes no detector looks at (ASCII but digits, capitals, @ . :) has no flag and
+            # no number: nothing to decode (pseudonyms, lower-case codes, blanks)
+            while j < end and _QUIET[dp[j]]:
+                j += 1
+            if j == end:
+                continue
+            j = offsets[i]
             m = 0
             while j < end:
                 b = dp[j]
@@ -455,13 +468,13 @@ def scan_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:]
                 if nd > 0 and (buf[z - 1] == 88 or buf[z - 1] == 120):
                     nd -= 1
                 if 10 <= nd <= 19 and _all_dig(buf, a, a + nd):
-                    kinds[i] = _kinds(buf + a, z - a, prov, today)
+                    kinds[i] = _kinds(buf + a, z - a, pv, today)
                 elif runs == 1 and 10 <= rlen <= 19 and _single_tail(buf, rstart + rlen, m):
                     k = rstart + rlen
                     if k < m and (buf[k] == 88 or buf[k] == 120):
-                        kinds[i] = _kinds(buf + rstart, rlen + 1, prov, today)
+                        kinds[i] = _kinds(buf + rstart, rlen + 1, pv, today)
                     else:
-                        kinds[i] = _kinds(buf + rstart, rlen, prov, today)
+                        kinds[i] = _kinds(buf + rstart, rlen, pv, today)
                 else:
                     fl |= F_TOKEN
             flags[i] = fl
@@ -532,7 +545,7 @@ def canonical_numbers(const int64_t[:] offsets, const uint8_t[:] data, bint mobi
                 memcpy(&out[w], &dp[j], end - j)
                 w += end - j
                 if mobile:
-                    w = _drop_mobile_prefix(out, start, w)
+                    w = _drop_mobile_prefix(&out[0], start, w)
                 out_off[i + 1] = w
                 continue
             while j < end:
@@ -563,14 +576,14 @@ def canonical_numbers(const int64_t[:] offsets, const uint8_t[:] data, bint mobi
                 out[w] = b
                 w += 1
             if mobile:
-                w = _drop_mobile_prefix(out, start, w)
+                w = _drop_mobile_prefix(&out[0], start, w)
             out_off[i + 1] = w
     if bad:
         return None
     return out_off_arr, out_arr[:w]
 
 
-cdef int64_t _drop_mobile_prefix(uint8_t[:] c, int64_t a, int64_t z) noexcept nogil:
+cdef int64_t _drop_mobile_prefix(uint8_t* c, int64_t a, int64_t z) noexcept nogil:
     # the cell c[a:z] without a 86/0086 prefix before a mobile number; returns its new end
     cdef int64_t k, j
     if not _mobile_with_prefix(c, a, z):
@@ -581,7 +594,7 @@ cdef int64_t _drop_mobile_prefix(uint8_t[:] c, int64_t a, int64_t z) noexcept no
     return z - k
 
 
-cdef bint _mobile_with_prefix(uint8_t[:] c, int64_t a, int64_t z) noexcept nogil:
+cdef bint _mobile_with_prefix(uint8_t* c, int64_t a, int64_t z) noexcept nogil:
     # ^(?:0086|86)(1[3-9][0-9]{9})$
     cdef int64_t k, o
     if z - a == 15 and c[a] == 48 and c[a + 1] == 48 and c[a + 2] == 56 and c[a + 3] == 54:
