@@ -271,11 +271,12 @@ def k_anonymize(frame: pl.DataFrame, qis: list[str], k: int = 5, max_suppressed_
     out = frame.with_columns([pl.col(q).cast(pl.Utf8) for q in qis])
     exhausted: set[str] = set()
 
-    def small() -> pl.Series:
-        return out.select(pl.len().over(qis) < k).to_series()
+    def sizes() -> pl.Series:  # per record, the size of its quasi-identifier class
+        return out.select(pl.len().over(qis)).to_series()
 
     while True:
-        bad = small()  # of the current ``out``: reused below once the loop ends
+        size = sizes()  # of the current ``out``: reused below once the loop ends
+        bad = size < k
         if float(bad.mean() or 0.0) <= max_suppressed_share:
             break
         cands = [q for q in qis if q not in exhausted]
@@ -293,10 +294,12 @@ def k_anonymize(frame: pl.DataFrame, qis: list[str], k: int = 5, max_suppressed_
     if n_bad:
         out = out.with_columns([pl.when(pl.lit(bad)).then(None).otherwise(pl.col(q)).alias(q) for q in qis])
         stats["records_suppressed"] = n_bad
-        still = small()
+        size = sizes()
+        still = size < k
         if still.any():
             stats["records_removed"] = int(still.sum())
             out = out.filter(~still)
-    stats["k_achieved"] = int(out.group_by(qis).len().get_column("len").min()) if out.height else None
+            size = size.filter(~still)
+    stats["k_achieved"] = int(size.min()) if out.height else None  # the smallest class of the table as released
     stats["records_touched"] = stats["records_suppressed"]
     return out, stats
