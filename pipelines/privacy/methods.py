@@ -281,25 +281,20 @@ def pseudonymize(series: pl.Series, params: dict[str, Any], *, kind: str | None,
     ``a``–``p`` (hex digits spelled as letters, so a pseudonym never looks like a number)."""
     length = _int_param(params, "length", 16, field, 8, 64)
     k = key_text(key, field)
+    values = canonical(series, kind)
+    n = values.len()
     if _hmac is not None:  # compiled: two SHA-256 blocks per value, letters written directly
         raw = k.encode("utf-8")
         if len(raw) > 64:  # RFC 2104: a key longer than the block is hashed first
             import hashlib
 
             raw = hashlib.sha256(raw).digest()
-        values = canonical(series, kind)
-        offsets, data = CK.buffers(values)
-        n = len(offsets) - 1
-        return CK.strings(np.arange(0, (n + 1) * length, length, dtype=np.int64), _hmac.hmac_letters(offsets, data, raw, length),
-                          series.name, nulls_from=values)
-    digest = hmac_hex(canonical(series, kind), k)
-    # hex digit → letter (0→a … f→p) over the (n, 64) byte matrix of the digests, first ``length``
-    # columns; nulls stay null
-    n = digest.len()
-    offsets, data = CK.buffers(digest.fill_null("0" * 64))
-    hexes = data[offsets[0]:offsets[-1]].reshape(n, 64)[:, :length]
-    return CK.strings(np.arange(0, (n + 1) * length, length, dtype=np.int64), _HEX_TO_LETTER[hexes].reshape(-1),
-                      series.name, nulls_from=digest)
+        letters = _hmac.hmac_letters(*CK.buffers(values), raw, length)
+    else:  # polars-hash: hex digit → letter (0→a … f→p) over the (n, 64) byte matrix of the digests
+        offsets, data = CK.buffers(hmac_hex(values, k).fill_null("0" * 64))
+        letters = _HEX_TO_LETTER[data[offsets[0]:offsets[-1]].reshape(n, 64)[:, :length]].reshape(-1)
+    # the first ``length`` letters of each digest; nulls stay null
+    return CK.strings(np.arange(0, (n + 1) * length, length, dtype=np.int64), letters, series.name, nulls_from=values)
 
 
 # ---------------------------------------------------------------------------------------------

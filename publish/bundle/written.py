@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from kaifang.errors import TerminalError
 from kaifang._bytes import count_records
+from kaifang.errors import TerminalError
 from publish.storage.base import sha256_file
 
 _HEADER_BYTES = 1 << 20
