@@ -19,7 +19,7 @@ from pipelines.privacy import classify as C
 from pipelines.privacy import detect as D
 from pipelines.privacy import methods as M
 from pipelines.privacy import verify as V
-from pipelines.privacy.disclosure import DisclosureSettings, k_anonymize, suppress_aggregate
+from pipelines.privacy.disclosure import DisclosureSettings, k_anonymize_rows, suppress_aggregate
 from pipelines.privacy.kinds import Finding
 from pipelines.privacy.record import DeidRecord, FieldAction
 from pipelines.tableschema import field_policies
@@ -126,46 +126,71 @@ def apply(frame: pl.DataFrame | list[pl.DataFrame], schema: dict[str, Any], disc
             exempt.add((name, kind))
             surrogates.append((name, kind))
         todo.append((name, p, kind))
-    # columns are independent: the methods run in threads. A handed-over frame loses each replaced
-    # input column as its output arrives (surrogate and public inputs stay for step 5); this
-    # function's reference goes into the box, so the runner holds the only one
-    def method(t: tuple[str, Any, str | None], column: pl.Series) -> pl.Series | None:
-        return M.apply_method(column, t[1].method, t[1].params, kind=t[2], key=key, field=t[0])
+    # columns are independent: the methods run in threads, and each output column is verified in the
+    # same task right after its method (step 5 for every column disclosure control cannot change; the
+    # threads stay busy instead of waiting at a barrier between the two steps). A handed-over frame
+    # loses each replaced input column as its output arrives; only the inputs whose check must wait
+    # for disclosure control stay. This function's reference goes into the box, so the runner holds
+    # the only one.
+    qis: list[str] = []
+    if settings.kind == "microdata":
+        qis = settings.quasi_identifiers
+        if qis is None:
+            qis = [p.name for p in policies if p.sensitivity == "quasi-identifier"]
+    # aggregate suppression rewrites counts across the table: everything is checked after it
+    late = {name for name, _, _ in todo} if settings.kind == "aggregate" else set(qis)
+    surrogate_kind = dict(surrogates)
+
+    def method(t: tuple[str, Any, str | None], column: pl.Series) -> tuple[pl.Series | None, tuple | None]:
+        name, p, kind = t
+        new = M.apply_method(column, p.method, p.params, kind=kind, key=key, field=name)
+        if new is None or name in late:
+            return new, None
+        return new, _verify_column(name, p, column, new.alias(name), surrogate_kind, name_columns)
 
     kept = {name for name, _ in surrogates} | {name for name, p, _ in todo if p.sensitivity == "public"}
     box = [frame]
     del frame
-    new_cols, frame = _run_methods(method, todo, box, kept if handed else {name for name, _, _ in todo})
-    out_cols = [new.alias(name) for (name, _, _), new in zip(todo, new_cols) if new is not None]
+    results, frame = _run_methods(method, todo, box, (kept & late) if handed else {name for name, _, _ in todo})
+    out_cols = [new.alias(name) for (name, _, _), (new, _) in zip(todo, results) if new is not None]
     out = pl.DataFrame(out_cols) if out_cols else pl.DataFrame()
+    early = {name: checked for (name, _, _), (new, checked) in zip(todo, results) if new is not None and checked is not None}
+    del results, out_cols
 
     # step 4: disclosure control
     control: dict[str, Any] = {"kind": settings.kind, "cells_suppressed": 0}
+    removed = None
     if settings.kind == "aggregate":
         out, stats = suppress_aggregate(out, settings, previous)
         control.update(stats)
     elif settings.kind == "microdata":
-        qis = settings.quasi_identifiers
-        if qis is None:
-            qis = [p.name for p in policies if p.sensitivity == "quasi-identifier" and p.name in out.columns]
-        out, stats = k_anonymize(out, qis, settings.k, settings.max_suppressed_share)
+        out, stats, removed = k_anonymize_rows(out, [q for q in qis if q in out.columns] if settings.quasi_identifiers is None
+                                               else qis, settings.k, settings.max_suppressed_share)
         control.update(stats)
     record.control = control
 
-    # step 5: verification — re-scan every output row of every column that could hold personal data:
-    # public columns passed through unchanged were scanned in full in step 2 (and block if personal)
+    # step 5: verification of the columns disclosure control may have changed — re-scan every output row
+    # of every column that could hold personal data: public columns passed through unchanged were scanned
+    # in full in step 2 (and block if personal)
+    pending = [n for n in out.columns if n not in early]
     unchanged_public = {
-        n for n in out.columns
+        n for n in pending
         if n in by_name and by_name[n].sensitivity == "public" and n in frame.columns
         and out.get_column(n).dtype == frame.get_column(n).dtype and out.get_column(n).equals(frame.get_column(n))
     }
-    # the re-scan and the surrogate-vs-originals comparisons run side by side (threads)
-    checks = [lambda: V.residual_findings(out, exempt=exempt, name_columns=name_columns, skip=unchanged_public)]
+    checks = [lambda: V.residual_findings(out.select(pending), exempt=exempt, name_columns=name_columns, skip=unchanged_public)]
     checks += [lambda name=name, kind=kind: [
         Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value")
         for n_same in [V.originals_survive(frame.get_column(name), out.get_column(name), kind)] if n_same]
-        for name, kind in surrogates if name in out.columns]
+        for name, kind in surrogates if name in pending]
     residual = [f for found in D.map_columns(lambda check: check(), checks) for f in found]
+    # the early checks hold for the released rows; when disclosure control removed records, the row
+    # numbers and counts of their findings are taken again over the rows kept
+    for name in out.columns:
+        if name in early:
+            residual.extend(_kept_rows(early[name], out.get_column(name), removed, exempt, name_columns))
+    order = {n: i for i, n in enumerate(out.columns)}
+    residual.sort(key=lambda f: order.get(f.field, len(order)))
     record.residual = residual
     record.rows_out = out.height
     record.columns_out = list(out.columns)
@@ -176,3 +201,34 @@ def apply(frame: pl.DataFrame | list[pl.DataFrame], schema: dict[str, Any], disc
         exc.record = record.to_dict()
         raise exc
     return out, record
+
+
+def _verify_column(name: str, policy: Any, original: pl.Series, new: pl.Series, surrogate_kind: dict[str, str | None],
+                   name_columns: set[str]) -> tuple[list[Finding], pl.Series | None]:
+    """Step 5 for one column: its residual findings, and for a surrogate the rows equal to an original
+    value. A public column passed through unchanged was scanned in full in step 2 and is not scanned again."""
+    if policy.sensitivity == "public" and new.dtype == original.dtype and new.equals(original):
+        return [], None
+    exempt = {surrogate_kind[name]} if name in surrogate_kind else set()
+    found = V.column_findings(new, name, exempt=exempt, names_in_cells=name in name_columns)
+    same = None
+    if name in surrogate_kind:
+        same = V.surviving_originals(original, new, surrogate_kind[name])
+        if not same.any():
+            same = None
+    return found, same
+
+
+def _kept_rows(checked: tuple[list[Finding], pl.Series | None], column: pl.Series, removed: pl.Series | None,
+               exempt: set[tuple[str, str]], name_columns: set[str]) -> list[Finding]:
+    """An early check's findings for the rows released (``removed``: input rows disclosure control took out)."""
+    found, same = checked
+    name = column.name
+    kind = next((k for f, k in exempt if f == name), None)
+    if removed is not None and found:  # only removal can change a finding: take it again on the kept rows
+        found = V.column_findings(column, name, exempt={kind} if kind else set(), names_in_cells=name in name_columns)
+    if same is not None and removed is not None:
+        same = same.filter(~removed)
+    n_same = int(same.sum()) if same is not None else 0
+    return list(found) + ([Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value")]
+                          if n_same else [])

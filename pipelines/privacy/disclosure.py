@@ -255,10 +255,17 @@ def next_level(series: pl.Series) -> tuple[pl.Series, str] | None:
 
 def k_anonymize(frame: pl.DataFrame, qis: list[str], k: int = 5, max_suppressed_share: float = 0.05
                 ) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """``k_anonymize_rows`` without the mask of removed rows."""
+    out, stats, _ = k_anonymize_rows(frame, qis, k, max_suppressed_share)
+    return out, stats
+
+
+def k_anonymize_rows(frame: pl.DataFrame, qis: list[str], k: int = 5, max_suppressed_share: float = 0.05
+                     ) -> tuple[pl.DataFrame, dict[str, Any], pl.Series | None]:
     """Generalize quasi-identifiers (most distinct values first) until at most ``max_suppressed_share`` of
     records sit in classes smaller than k, then suppress those records' quasi-identifiers (null); if the
     suppressed records themselves form a class smaller than k, they are removed. Returns stats with the
-    achieved k and the records touched."""
+    achieved k and the records touched, and the mask of the input rows removed (None when none were)."""
     missing = [q for q in qis if q not in frame.columns]
     if missing:
         raise ConfigError("quasi-identifier columns missing from the table", key="disclosure.quasi_identifiers",
@@ -267,7 +274,7 @@ def k_anonymize(frame: pl.DataFrame, qis: list[str], k: int = 5, max_suppressed_
                              "records_removed": 0, "k_achieved": None}
     if not qis or frame.height == 0:
         stats["k_achieved"] = frame.height or None
-        return frame, stats
+        return frame, stats, None
     out = frame.with_columns([pl.col(q).cast(pl.Utf8) for q in qis])
     exhausted: set[str] = set()
 
@@ -291,6 +298,7 @@ def k_anonymize(frame: pl.DataFrame, qis: list[str], k: int = 5, max_suppressed_
         out = out.with_columns(new.alias(q))
         stats["generalized"].append({"field": q, "to": level})
     n_bad = int(bad.sum())
+    removed = None
     if n_bad:
         out = out.with_columns([pl.when(pl.lit(bad)).then(None).otherwise(pl.col(q)).alias(q) for q in qis])
         stats["records_suppressed"] = n_bad
@@ -298,8 +306,9 @@ def k_anonymize(frame: pl.DataFrame, qis: list[str], k: int = 5, max_suppressed_
         still = size < k
         if still.any():
             stats["records_removed"] = int(still.sum())
+            removed = still
             out = out.filter(~still)
             size = size.filter(~still)
     stats["k_achieved"] = int(size.min()) if out.height else None  # the smallest class of the table as released
     stats["records_touched"] = stats["records_suppressed"]
-    return out, stats
+    return out, stats, removed

@@ -20,15 +20,27 @@ def residual_findings(output: pl.DataFrame, *, exempt: set[tuple[str, str]] = fr
     ``skip`` is for columns proven clean already: public columns passed through unchanged, whose
     input was scanned in full by classification (a personal finding there blocks the release)."""
     def one(name: str) -> list[Finding]:
-        skip = {kind for field, kind in exempt if field == name}
-        hits = D.detect_series(output.get_column(name), header=name, names="cells" if name in name_columns else "auto",
-                               skip=skip)
-        return [f for f in D.findings_from_hits(name, hits) if f.personal]
+        return column_findings(output.get_column(name), name, exempt={kind for field, kind in exempt if field == name},
+                               names_in_cells=name in name_columns)
 
     columns = [n for n in output.columns if n not in skip and D.scannable(output.get_column(n))]
     return [f for fs in D.map_columns(one, columns) for f in fs]
 
 
+def column_findings(column: pl.Series, name: str, *, exempt: set[str] = frozenset(),
+                    names_in_cells: bool = False) -> list[Finding]:
+    """Personal findings in one output column (every row), minus the ``exempt`` kinds."""
+    if not D.scannable(column):
+        return []
+    hits = D.detect_series(column, header=name, names="cells" if names_in_cells else "auto", skip=set(exempt))
+    return [f for f in D.findings_from_hits(name, hits) if f.personal]
+
+
+def surviving_originals(original: pl.Series, published: pl.Series, kind: str | None) -> pl.Series:
+    """Per published row: does it equal some original value of the column (canonical form)."""
+    return M.in_set(M.canonical(published, kind), M.canonical(original, kind))
+
+
 def originals_survive(original: pl.Series, published: pl.Series, kind: str | None) -> int:
     """How many published values equal an original value of the column (canonical form)."""
-    return int(M.in_set(M.canonical(published, kind), M.canonical(original, kind)).sum())
+    return int(surviving_originals(original, published, kind).sum())

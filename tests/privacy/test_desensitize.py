@@ -148,3 +148,40 @@ def test_records_removed_by_k_anonymity_are_verified_on_the_final_table(frame):
     steps = rec.to_dict()["steps"]
     assert out.height == 0 and steps["4_disclosure_control"]["records_removed"] == 12
     assert steps["5_verification"]["passed"] and steps["5_verification"]["residual_findings"] == []
+
+
+def test_columns_verified_before_k_anonymity_report_the_rows_published(frame):
+    """Columns k-anonymity cannot change are verified as soon as their method ran; when k-anonymity
+    then removes records, their findings are counted and numbered over the published rows only —
+    the same as a scan of the final table."""
+    from pipelines.privacy import verify as V
+
+    n = 40
+    unique = pl.int_range(0, n, eager=True).is_in([0, 5])
+    small = frame.head(n).with_columns(
+        sex=pl.when(pl.lit(unique)).then(pl.lit("女")).otherwise(pl.lit("男")),
+        birth_date=pl.when(pl.lit(unique)).then(pl.format("19{}-01-01", pl.int_range(10, 10 + n))).otherwise(pl.lit("1980-06-01")),
+        district_code=pl.when(pl.lit(unique)).then(pl.format("1101{}", pl.int_range(10, 10 + n))).otherwise(pl.lit("110101")))
+    leaky = schema(mobile={"sensitivity": "quasi-identifier", "desensitize": {"method": "keep"}})
+    disclosure = {"kind": "microdata", "k": 5, "max_suppressed_share": 0.1,
+                  "quasi_identifiers": ["sex", "birth_date", "district_code"]}
+    with pytest.raises(GateBlocked) as caught:
+        DS.apply(small, leaky, disclosure, key=KEY)
+    steps = caught.value.record["steps"]
+    assert steps["4_disclosure_control"]["records_removed"] == 2
+    found = steps["5_verification"]["residual_findings"]
+    published = small.filter(~pl.lit(unique))
+    expected = V.residual_findings(published.select("mobile"))
+    assert [(f["field"], f["kind"], f["count"], f["rows"]) for f in found] == [
+        (f.field, f.kind, f.count, f.rows) for f in expected]
+    assert found[0]["count"] == n - 2 and found[0]["rows"][:3] == [2, 3, 4]
+
+
+def test_surrogate_rows_equal_to_originals_are_counted_over_the_rows_kept():
+    same = pl.Series([True, False, True, True])
+    removed = pl.Series([False, False, True, False])
+    column = pl.Series("card", ["6222020000000000000"] * 4)
+    found = DS._kept_rows(([], same), column, removed, {("card", "bank_card")}, set())
+    assert [(f.field, f.kind, f.count) for f in found] == [("card", "bank_card", 2)]
+    assert DS._kept_rows(([], same), column, None, {("card", "bank_card")}, set())[0].count == 3
+    assert DS._kept_rows(([], None), column, removed, {("card", "bank_card")}, set()) == []
