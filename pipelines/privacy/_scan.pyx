@@ -335,6 +335,15 @@ cdef inline bint _sep(int32_t c) noexcept nogil:
     return c == 32 or c == 45 or c == 41
 
 
+cdef bint _digit_cells = True
+
+
+def set_digit_cell_path(bint on):
+    """Use the shortcut for digit-only cells (on by default); tests turn it off to compare."""
+    global _digit_cells
+    _digit_cells = on
+
+
 def scan_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:] cp_class,
                const uint8_t[:] prov, int today):
     """Per cell: (flags uint16, number kinds uint8). ``offsets``/``data``: an Arrow large-string
@@ -368,6 +377,24 @@ def scan_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:]
             if j == end:
                 continue
             j = offsets[i]
+            # a cell of ASCII digits only (card, mobile and ID numbers, codes, counts): the flags and
+            # kinds the loop below gives it, without the loop — a digit, the number only when it has
+            # 10-19 digits, the token path beyond (no letters: no run, class or pattern flag)
+            if _digit_cells:
+                k = 0
+                while j + k < end and 48 <= dp[j + k] <= 57:
+                    k += 1
+                if j + k == end:
+                    fl = F_MAY_HOLD
+                    if k >= 10:
+                        if k <= 19:
+                            for m in range(k):
+                                buf[m] = dp[j + m]
+                            kinds[i] = _kinds(buf, k, pv, today)
+                        else:
+                            fl |= F_TOKEN
+                    flags[i] = fl
+                    continue
             m = 0
             while j < end:
                 b = dp[j]

@@ -172,3 +172,29 @@ def test_every_flag_is_a_superset_of_its_detector(seed):
     table = D._class_table()
     code_points = np.array([ord(c) for c in han.filter(pl.Series(is_han)).to_list()])
     assert code_points.size > 90_000 and (table[code_points] & 1).all()
+
+
+def test_digit_only_cells_get_the_flags_and_kinds_of_the_general_loop():
+    """The shortcut for cells of ASCII digits gives exactly what the per-character loop gives."""
+    from pipelines.privacy import _scan
+
+    r = random.Random(7)
+    cells: list[str | None] = [None, "", "0", "7" * 9, "1" * 10, "9" * 19, "9" * 20, "12345678901234567890123"]
+    for _ in range(20_000):
+        pick = r.random()
+        if pick < 0.5:
+            cells.append(r.choice([gen.resident_id, gen.mobile, gen.bank_card])(r).rstrip("Xx") or "1")
+        elif pick < 0.9:
+            cells.append("".join(r.choice("0123456789") for _ in range(r.randint(1, 25))))
+        else:  # cells the shortcut must leave to the loop
+            cells.append(r.choice(["", " ", "Ｘ", "x", "X", "-", "１"]).join(
+                ["".join(r.choice("0123456789") for _ in range(r.randint(1, 12))) for _ in range(2)]))
+    text = pl.Series("c", cells)
+    try:
+        _scan.set_digit_cell_path(False)
+        loop = D.cell_scan(text)
+    finally:
+        _scan.set_digit_cell_path(True)
+    fast = D.cell_scan(text)
+    assert np.array_equal(fast[0], loop[0]) and np.array_equal(fast[1], loop[1])
+    assert (fast[1] != 0).sum() > 5_000 and ((fast[0] & CS.F_TOKEN) != 0).sum() > 1_000
