@@ -433,11 +433,15 @@ def detect_series(series: pl.Series, *, header: str = "", names: str = "auto",
     """All (row, kind) detections in one column. ``names``: ``auto`` (column-level decision), ``cells``
     (every name-shaped cell counts), ``context`` (only names after context words). ``skip``: kinds not
     to report. ``distinct``: scan distinct values (default: decided from a sample; same result)."""
-    raw = series if series.dtype == pl.Utf8 else series.cast(pl.Utf8)
+    # numbers and dates are grouped on their own values and only the distinct ones formatted as text
+    # (formatting a million dates costs more than scanning them); other types are scanned as text
+    key = series if series.dtype == pl.Utf8 or series.dtype.is_numeric() or series.dtype.is_temporal() else series.cast(pl.Utf8)
     empty = pl.DataFrame(schema={"row": pl.UInt32, "kind": pl.Utf8})
-    grouped = distinct if distinct is not None else mostly_repeated(raw)
-    values = raw.to_frame("s").group_by("s").agg(count=pl.len()) if grouped else raw.to_frame("s")
+    grouped = distinct if distinct is not None else mostly_repeated(key)
+    values = key.to_frame("s").group_by("s").agg(count=pl.len()) if grouped else key.to_frame("s")
     s = values.get_column("s")
+    if s.dtype != pl.Utf8:
+        s = s.cast(pl.Utf8)
     scanned = cell_scan(s)
     flags = scanned[0]
     # every detector needs a digit, an '@', a Han character or '::': cells without one are clean
@@ -451,6 +455,7 @@ def detect_series(series: pl.Series, *, header: str = "", names: str = "auto",
         rows = han[shaped]
         if rows.size:
             count = int(values.get_column("count").gather(rows).sum()) if grouped else int(rows.size)
+            raw = key if key.dtype == pl.Utf8 else key.cast(pl.Utf8)
             if names == "cells" or is_name_column(header, int(raw.str.strip_chars().ne("").sum()), count,
                                                   text.filter(pl.Series(shaped)).n_unique()):
                 parts.append(pl.DataFrame({"row": rows.astype(np.uint32), "kind": pl.repeat("person_name", rows.size, eager=True)}))
@@ -461,8 +466,8 @@ def detect_series(series: pl.Series, *, header: str = "", names: str = "auto",
         return empty
     if not grouped:
         return hits
-    found = pl.DataFrame({"s": s.gather(hits.get_column("row")), "kind": hits.get_column("kind")})
-    return raw.to_frame("s").with_row_index("row").join(found, on="s").select("row", "kind")
+    found = pl.DataFrame({"s": values.get_column("s").gather(hits.get_column("row")), "kind": hits.get_column("kind")})
+    return key.to_frame("s").with_row_index("row").join(found, on="s").select("row", "kind")
 
 
 def findings_from_hits(field: str, hits: pl.DataFrame) -> list[Finding]:

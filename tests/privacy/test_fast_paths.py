@@ -46,6 +46,26 @@ def test_scanning_distinct_values_equals_scanning_every_cell(names, header):
     assert by_cell.equals(by_value)
 
 
+def test_numbers_and_dates_grouped_on_their_values_equal_their_text_scanned_cell_by_cell():
+    """Integer and date columns are grouped on their own values and only the distinct ones formatted:
+    the same detections as scanning every cell's text (numbers stored as integers are found)."""
+    import datetime as dt
+    import random
+
+    r = random.Random(12)
+    ids = [int(gen.resident_id(r).rstrip("Xx")[:17] + "1") for _ in range(40)]
+    pool = ids + [int(gen.mobile(r)) for _ in range(40)] + [int(gen.bank_card(r)) for _ in range(40)] + list(range(200))
+    ints = pl.Series("n", [r.choice(pool) if r.random() > 0.05 else None for _ in range(6000)], dtype=pl.Int64)
+    dates = pl.Series("d", [dt.date(1940, 1, 1) + dt.timedelta(days=r.randint(0, 30000)) if r.random() > 0.05 else None
+                            for _ in range(6000)], dtype=pl.Date)
+    for col in (ints, dates, ints.cast(pl.UInt64), pl.Series("t", dates).cast(pl.Datetime)):
+        by_value = D.detect_series(col, header=col.name, distinct=True).sort("row", "kind")
+        by_cell = D.detect_series(col.cast(pl.Utf8), header=col.name, distinct=False).sort("row", "kind")
+        assert by_value.equals(by_cell), col.dtype
+    found = D.detect_series(ints, header="n", distinct=True)
+    assert set(found.get_column("kind")) >= {"cn_mobile", "bank_card"} and found.height > 1000
+
+
 def test_skip_drops_only_the_skipped_kind():
     col = pl.Series("c", _mixed_column(3000, seed=9), dtype=pl.Utf8)
     every = D.detect_series(col, names="context")
