@@ -543,6 +543,28 @@ cdef bint _any_normalizable(const uint8_t[:] data) noexcept nogil:
     return False
 
 
+def already_canonical(const int64_t[:] offsets, const uint8_t[:] data, bint mobile):
+    """True when ``canonical_numbers`` would return every cell as it is: digits and capitals only,
+    and for mobiles no 86/0086 prefix to drop (the caller then keeps the column, no copy)."""
+    cdef Py_ssize_t n = offsets.shape[0] - 1, i
+    cdef int64_t j, end
+    cdef const uint8_t* dp = &data[0]
+    cdef bint kept = True
+    with nogil:
+        for i in range(n):
+            j = offsets[i]
+            end = offsets[i + 1]
+            if mobile and _mobile_with_prefix(<uint8_t*>dp, j, end):
+                kept = False
+                break
+            while j < end and (48 <= dp[j] <= 57 or 65 <= dp[j] <= 90):
+                j += 1
+            if j < end:
+                kept = False
+                break
+    return kept
+
+
 def canonical_numbers(const int64_t[:] offsets, const uint8_t[:] data, bint mobile):
     """``methods.canonical`` of number kinds for an all-ASCII (after normalization) column: strip
     whitespace, drop `` -()+``, upper-case, and for mobiles drop a 86/0086 prefix. Returns

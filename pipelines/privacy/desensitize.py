@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from kaifang.errors import ConfigError, GateBlocked, TerminalError
+from kaifang.frames import project
 from kaifang.problems import Problem
 from pipelines.privacy import classify as C
 from pipelines.privacy import detect as D
@@ -178,7 +179,7 @@ def apply(frame: pl.DataFrame | list[pl.DataFrame], schema: dict[str, Any], disc
         if n in by_name and by_name[n].sensitivity == "public" and n in frame.columns
         and out.get_column(n).dtype == frame.get_column(n).dtype and out.get_column(n).equals(frame.get_column(n))
     }
-    checks = [lambda: V.residual_findings(out.select(pending), exempt=exempt, name_columns=name_columns, skip=unchanged_public)]
+    checks = [lambda: V.residual_findings(project(out, pending), exempt=exempt, name_columns=name_columns, skip=unchanged_public)]
     checks += [lambda name=name, kind=kind: [
         Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value")
         for n_same in [V.originals_survive(frame.get_column(name), out.get_column(name), kind)] if n_same]

@@ -275,7 +275,10 @@ def k_anonymize_rows(frame: pl.DataFrame, qis: list[str], k: int = 5, max_suppre
     if not qis or frame.height == 0:
         stats["k_achieved"] = frame.height or None
         return frame, stats, None
-    out = frame.with_columns([pl.col(q).cast(pl.Utf8) for q in qis])
+    # the work is on the quasi-identifier columns alone: an operation on the whole frame would first
+    # give every column the same chunks (a copy of the table when the columns came from different
+    # methods); the other columns are put back untouched at the end
+    out = pl.DataFrame([frame.get_column(q).cast(pl.Utf8) for q in qis]).rechunk()  # three small columns
     exhausted: set[str] = set()
 
     def sizes() -> pl.Series:  # per record, the size of its quasi-identifier class
@@ -307,8 +310,11 @@ def k_anonymize_rows(frame: pl.DataFrame, qis: list[str], k: int = 5, max_suppre
         if still.any():
             stats["records_removed"] = int(still.sum())
             removed = still
-            out = out.filter(~still)
             size = size.filter(~still)
-    stats["k_achieved"] = int(size.min()) if out.height else None  # the smallest class of the table as released
+    stats["k_achieved"] = int(size.min()) if size.len() else None  # the smallest class of the table as released
     stats["records_touched"] = stats["records_suppressed"]
+    cols = [out.get_column(name) if name in qis else frame.get_column(name) for name in frame.columns]
+    if removed is not None:
+        cols = [c.filter(~removed) for c in cols]
+    out = pl.DataFrame(cols)
     return out, stats, removed

@@ -230,6 +230,8 @@ def canonical(series: pl.Series, kind: str | None) -> pl.Series:
     """The value as hashed: normalized, separators removed for numbers, ``x`` → ``X``, no +86/0086."""
     if kind in _NUMBER_LIKE:  # compiled, one pass, when every character is ASCII once normalized
         offsets, data = CK.buffers(series)
+        if series.dtype == pl.Utf8 and _scan.already_canonical(offsets, data, kind == "cn_mobile"):
+            return series  # card and ID numbers as printed: no copy
         done = _scan.canonical_numbers(offsets, data, kind == "cn_mobile")
         if done is not None:
             return CK.strings(done[0], done[1], series.name, nulls_from=series)
@@ -371,6 +373,8 @@ def surrogate(series: pl.Series, params: dict[str, Any], *, kind: str | None, fi
                           fix="widen the surrogate (e.g. keep_region: false)")
     if n == 0:
         return pl.Series(series.name, [], dtype=pl.Utf8)
+    if not series.has_nulls():  # nothing to blank: no second copy of the column
+        return out.alias(series.name)
     return pl.select(pl.when(pl.lit(series).is_null()).then(None).otherwise(pl.lit(out)).alias(series.name)).to_series()
 
 
@@ -539,7 +543,7 @@ def apply_method(series: pl.Series, method: str, params: dict[str, Any], *, kind
 
 
 _PER_VALUE = {"mask", "generalize", "pseudonymize"}
-CHUNK_ROWS = 1_000_000
+CHUNK_ROWS = 250_000
 """Per-value methods work on slices of this many rows (their intermediates — digests, parsed
 address levels — are several times the column's size)."""
 

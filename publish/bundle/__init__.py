@@ -21,6 +21,7 @@ from typing import Any, Callable
 import polars as pl
 
 from kaifang.errors import TerminalError
+from kaifang.frames import project
 from publish import versioning
 from publish.storage.base import sha256_file
 
@@ -72,7 +73,7 @@ def _strictly_increasing(frame: pl.DataFrame, pk: list[str]) -> bool:
         greater = col > prev if greater is None else (col > prev) | ((col == prev) & greater)
     assert greater is not None
     checks = [pl.col(k).null_count() == 0 for k in pk] + [greater.slice(1).fill_null(False).all()]
-    return bool(frame.select(pl.all_horizontal(checks)).item())
+    return bool(project(frame, pk).select(pl.all_horizontal(checks)).item())
 
 
 def _in_key_order(frame: pl.DataFrame, pk: list[str], ds_id: str) -> pl.DataFrame:
@@ -81,7 +82,7 @@ def _in_key_order(frame: pl.DataFrame, pk: list[str], ds_id: str) -> pl.DataFram
     duplicate search and the sort (which would copy the whole frame)."""
     if not pk or frame.height < 2 or _strictly_increasing(frame, pk):
         return frame
-    dup = frame.select(pl.struct(pk).is_duplicated().arg_true().first()).item()
+    dup = project(frame, pk).select(pl.struct(pk).is_duplicated().arg_true().first()).item()
     if dup is not None:
         raise TerminalError("primary key is not unique in the release data", dataset=ds_id, field=",".join(pk), row=int(dup) + 2,
                             fix="deduplicate the source or fix primaryKey in schema.json (the quality gate's unique-error)")
@@ -160,7 +161,7 @@ def build(
     ds_id = dataset.id
     schema = getattr(dataset, "schema", None) or getattr(dataset.descriptor, "schema", {}) or {}
     pschema = public_schema(schema, frame, deid)
-    frame = _in_key_order(frame.select([f["name"] for f in pschema["fields"]]), pschema.get("primaryKey") or [], ds_id)
+    frame = _in_key_order(project(frame, [f["name"] for f in pschema["fields"]]), pschema.get("primaryKey") or [], ds_id)
     specs = file_specs(ds_id)
     root = Path(staging_dir) / ds_id
     root.mkdir(parents=True, exist_ok=True)

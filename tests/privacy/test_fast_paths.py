@@ -197,6 +197,20 @@ def test_compiled_canonical_numbers_equal_the_polars_expressions():
     assert M._scan.canonical_numbers(offsets, data, False) is None  # non-ASCII: the polars path (Unicode case)
 
 
+def test_a_column_already_canonical_is_kept_and_equals_the_polars_expressions():
+    r = random.Random(19)
+    digits = [r.choice(["", "E", "X", "G"]) + "".join(r.choice("0123456789") for _ in range(r.randint(0, 19))) for _ in range(3000)]
+    for values in (digits + [None], digits + ["8613800138000"], digits + ["13800138000 "], digits + ["e1234"]):
+        series = pl.Series("v", values)
+        for kind in ("cn_resident_id", "cn_mobile", "bank_card"):
+            got = M.canonical(series, kind)
+            assert got.to_list() == M.canonical_polars(series, kind).to_list()
+            offsets, data = CK.buffers(series)
+            kept = M._scan.already_canonical(offsets, data, kind == "cn_mobile")
+            assert kept == (values[-1] is None or (values[-1] == "8613800138000" and kind != "cn_mobile"))
+            assert (got is series) == kept
+
+
 def test_compiled_normalization_check_equals_the_regular_expression():
     r = random.Random(18)
     chars = "a1 中\u3000\uff01\uff5e\uff5f\u2010\u2012\u2014\u2015\u300c\uff00"

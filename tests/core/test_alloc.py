@@ -1,0 +1,50 @@
+"""Freed memory goes back to the system within a second (kaifang/_alloc.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+_PROBE = r"""
+import time
+import {first}
+import polars as pl
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+
+base = rss_mb()
+frame = pl.DataFrame({{"s": pl.int_range(0, 3_000_000, eager=True).cast(pl.Utf8) + "-padding-to-the-heap"}})
+held = rss_mb() - base
+del frame
+time.sleep(1.5)
+pl.DataFrame({{"x": [1]}}).sum()  # one more allocation: jemalloc purges on its allocation ticks
+print(held, rss_mb() - base)
+"""
+
+
+def _probe(first: str, env: dict[str, str] | None = None) -> tuple[float, float]:
+    full = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"} | (env or {})
+    out = subprocess.run([sys.executable, "-c", _PROBE.format(first=first)], capture_output=True, text=True, env=full,
+                         check=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    held, left = map(float, out.stdout.split())
+    return held, left
+
+
+def test_every_package_sets_the_allocator_before_polars_loads():
+    for pkg in ("kaifang", "pipelines", "publish", "quality"):
+        out = subprocess.run([sys.executable, "-c", f"import os, {pkg}; print(os.environ['_RJEM_MALLOC_CONF'])"],
+                             capture_output=True, text=True, check=True,
+                             env={k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"})
+        assert out.stdout.strip() == "dirty_decay_ms:300,muzzy_decay_ms:0", pkg
+
+
+def test_freed_frames_leave_the_resident_set_and_a_user_setting_is_kept():
+    held, left = _probe("pipelines")
+    assert held > 100 and left < held * 0.3, (held, left)
+    # the jemalloc default (a user's own setting wins): the freed pages stay resident
+    held, left = _probe("pipelines", {"_RJEM_MALLOC_CONF": "dirty_decay_ms:10000,muzzy_decay_ms:10000"})
+    assert held > 100 and left > held * 0.6, (held, left)
