@@ -358,7 +358,11 @@ def _polars_body(path: Path, header: list[str], delimiter: str) -> pl.DataFrame 
     cells = fast_cells(path, first, path.stat().st_size, delimiter)
     if cells is None or cells.labels != header:
         return None
-    return cells.cells.with_columns(pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c)) for c in cells.cells.columns)
+    frame = cells.cells
+    # only the columns holding an empty cell are rewritten (each rewrite is a new column next to the old)
+    empty = frame.select((pl.col(c).str.len_bytes() == 0).any() for c in frame.columns).row(0)
+    with_empty = [c for c, has in zip(frame.columns, empty) if has]
+    return frame.with_columns(pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c)) for c in with_empty) if with_empty else frame
 
 
 @contextmanager

@@ -54,7 +54,15 @@ def _today() -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
+SLICE_ROWS = 250_000
+"""Cells are copied out of polars and scanned this many at a time (bounded working memory)."""
+
+
 def scan(series: pl.Series, table: np.ndarray, provinces: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """(flags uint16, number kinds uint8) per cell of ``series``."""
-    offsets, data = CK.buffers(series)
-    return _scan.scan_cells(offsets, data, table, _provinces(provinces), _today())
+    prov, today = _provinces(provinces), _today()
+    parts = [_scan.scan_cells(*CK.buffers(series.slice(start, SLICE_ROWS)), table, prov, today)
+             for start in range(0, max(series.len(), 1), SLICE_ROWS)]
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

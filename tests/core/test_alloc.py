@@ -39,7 +39,7 @@ def test_every_package_sets_the_allocator_before_polars_loads():
         out = subprocess.run([sys.executable, "-c", f"import os, {pkg}; print(os.environ['_RJEM_MALLOC_CONF'])"],
                              capture_output=True, text=True, check=True,
                              env={k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"})
-        assert out.stdout.strip() == "dirty_decay_ms:300,muzzy_decay_ms:0", pkg
+        assert out.stdout.strip() == "dirty_decay_ms:100,muzzy_decay_ms:0", pkg
 
 
 def test_freed_frames_leave_the_resident_set_and_a_user_setting_is_kept():

@@ -198,3 +198,12 @@ def test_digit_only_cells_get_the_flags_and_kinds_of_the_general_loop():
     fast = D.cell_scan(text)
     assert np.array_equal(fast[0], loop[0]) and np.array_equal(fast[1], loop[1])
     assert (fast[1] != 0).sum() > 5_000 and ((fast[0] & CS.F_TOKEN) != 0).sum() > 1_000
+
+
+def test_scanning_in_slices_equals_one_pass(monkeypatch):
+    text = pl.Series("c", _random_cells(5_000, 8))
+    whole = D.cell_scan(text)
+    monkeypatch.setattr(CS, "SLICE_ROWS", 333)
+    sliced = D.cell_scan(text)
+    assert np.array_equal(whole[0], sliced[0]) and np.array_equal(whole[1], sliced[1])
+    assert (whole[1] != 0).sum() > 500
