@@ -138,6 +138,7 @@ def floor(csv: Path) -> Measure:
         "pl.read_csv(sys.argv[1], infer_schema=False).write_parquet(sys.argv[2], compression='zstd')",
         str(csv),
         str(out),
+        env={"_RJEM_MALLOC_CONF": ""},  # polars as it comes (not the allocator setting kaifang exports)
     )
 
 
