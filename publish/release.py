@@ -14,7 +14,6 @@ on the portal make a second concurrent publish stop with ``PublishConflict``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -278,7 +277,7 @@ def _run(dataset, bundle: Bundle, settings, st: ObjectStore, portal, m: Manifest
                 raise TerminalError("stored object does not match the bundle", key=f["key"], store=st.location, fix="inspect the store; release keys are write-once")
         for f in files:
             if f["role"] in ("data-csv", "datapackage"):
-                if hashlib.sha256(st.get_bytes(f["key"])).hexdigest() != f["sha256"]:
+                if st.read_sha256(f["key"]) != (f["sha256"], f["bytes"]):
                     raise TerminalError("stored object reads back different bytes", key=f["key"], store=st.location)
         m.mark("objects-verified", files=len(files))
 

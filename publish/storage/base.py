@@ -73,6 +73,10 @@ class ObjectStore(ABC):
         """Read a whole object (release index, small files, verification)."""
 
     @abstractmethod
+    def read_sha256(self, key: str) -> tuple[str, int]:
+        """(sha256, size) of the bytes an object reads back as, streamed (a whole data file is never held in memory)."""
+
+    @abstractmethod
     def download(self, key: str, dest: Path) -> Path:
         """Copy an object to ``dest`` and return it."""
 

@@ -103,6 +103,12 @@ class LocalStore(ObjectStore):
             raise TerminalError("object not found", key=key, store=self.location)
         return obj.read_bytes()
 
+    def read_sha256(self, key: str) -> tuple[str, int]:
+        obj = self._obj(key)
+        if not obj.exists():
+            raise TerminalError("object not found", key=key, store=self.location)
+        return sha256_file(obj)
+
     def download(self, key: str, dest: Path) -> Path:
         dest.parent.mkdir(parents=True, exist_ok=True)
         if not self._obj(key).exists():

@@ -175,6 +175,20 @@ class S3Store(ObjectStore):
         except Exception as exc:  # noqa: BLE001
             raise classify(exc, op="get_object", key=key) from None
 
+    def read_sha256(self, key: str) -> tuple[str, int]:
+        h, size = hashlib.sha256(), 0
+        try:
+            for chunk in self.client.get_object(Bucket=self.bucket, Key=self._k(key))["Body"].iter_chunks(1 << 20):
+                h.update(chunk)
+                size += len(chunk)
+        except ClientError as exc:
+            if _status(exc) == 404:
+                raise TerminalError("object not found", key=key, store=self.location) from None
+            raise classify(exc, op="get_object", key=key) from None
+        except Exception as exc:  # noqa: BLE001
+            raise classify(exc, op="get_object", key=key) from None
+        return h.hexdigest(), size
+
     def download(self, key: str, dest: Path) -> Path:
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:

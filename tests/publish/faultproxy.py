@@ -26,7 +26,7 @@ class Fault:
     path: str = ""
     """Substring of the request path to match ('' matches all)."""
     action: str = "status"
-    """'status', 'timeout' or 'lost'."""
+    """'status', 'timeout', 'lost' or 'corrupt' (the upstream answer with one body byte changed)."""
     status: int = 503
     """Status answered for 'status' and 'lost'."""
     times: int = 1
@@ -75,6 +75,8 @@ class FaultProxy:
                 if rule and rule.action == "lost":
                     proxy.log.append((self.command, self.path, rule.status))
                     return self._answer(rule.status, b"<Error><Code>ServiceUnavailable</Code></Error>", {"Content-Type": "application/xml"})
+                if rule and rule.action == "corrupt" and data:
+                    data = bytes([data[0] ^ 1]) + data[1:]
                 proxy.log.append((self.command, self.path, status))
                 self._answer(status, data, headers)
 
