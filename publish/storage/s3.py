@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Iterator
 
 import boto3
 from botocore.config import Config
@@ -166,28 +167,25 @@ class S3Store(ObjectStore):
             raise
 
     def get_bytes(self, key: str) -> bytes:
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._k(key))["Body"].read()
-        except ClientError as exc:
-            if _status(exc) == 404:
-                raise TerminalError("object not found", key=key, store=self.location) from None
-            raise classify(exc, op="get_object", key=key) from None
-        except Exception as exc:  # noqa: BLE001
-            raise classify(exc, op="get_object", key=key) from None
+        return b"".join(self._chunks(key))
 
     def read_sha256(self, key: str) -> tuple[str, int]:
         h, size = hashlib.sha256(), 0
+        for chunk in self._chunks(key):
+            h.update(chunk)
+            size += len(chunk)
+        return h.hexdigest(), size
+
+    def _chunks(self, key: str) -> Iterator[bytes]:
+        """An object's bytes in 1 MiB chunks; a missing key is terminal, other failures classified."""
         try:
-            for chunk in self.client.get_object(Bucket=self.bucket, Key=self._k(key))["Body"].iter_chunks(1 << 20):
-                h.update(chunk)
-                size += len(chunk)
+            yield from self.client.get_object(Bucket=self.bucket, Key=self._k(key))["Body"].iter_chunks(1 << 20)
         except ClientError as exc:
             if _status(exc) == 404:
                 raise TerminalError("object not found", key=key, store=self.location) from None
             raise classify(exc, op="get_object", key=key) from None
         except Exception as exc:  # noqa: BLE001
             raise classify(exc, op="get_object", key=key) from None
-        return h.hexdigest(), size
 
     def download(self, key: str, dest: Path) -> Path:
         dest.parent.mkdir(parents=True, exist_ok=True)
