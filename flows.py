@@ -7,6 +7,8 @@ Only transient errors (network, 5xx, timeouts) are retried.
 
 from __future__ import annotations
 
+from kaifang import _alloc  # noqa: F401 — first, before anything loads polars (see the module)
+
 import os
 from typing import Any
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from kaifang import _alloc  # noqa: F401 — first, before anything loads polars (see the module)
+
 import importlib
 import json
 import os

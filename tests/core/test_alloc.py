@@ -34,26 +34,31 @@ def _probe(first: str, env: dict[str, str] | None = None) -> tuple[float, float]
     return held, left
 
 
-def test_every_package_sets_the_allocator_before_polars_loads():
-    """Unset, or inherited from a parent that imported polars (polars exports its own default), the
-    variable gets kaifang's value; a user's own value is kept."""
+def test_the_applications_set_the_allocator_before_polars_loads_and_the_libraries_do_not():
+    """``kaifang`` (the CLI) and ``flows``: unset, or inherited from a parent that imported polars
+    (polars exports its own default), the variable gets kaifang's value; a user's own value is kept.
+    The libraries leave it alone."""
     base = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
     cases = [({}, "dirty_decay_ms:100,muzzy_decay_ms:0"),
              ({"_RJEM_MALLOC_CONF": "dirty_decay_ms:500,muzzy_decay_ms:1000"}, "dirty_decay_ms:100,muzzy_decay_ms:0"),
              ({"_RJEM_MALLOC_CONF": "narenas:2"}, "narenas:2")]
-    for pkg in ("kaifang", "pipelines", "publish", "quality"):
+    for pkg in ("kaifang.cli", "flows"):
         for extra, expected in cases:
             out = subprocess.run([sys.executable, "-c", f"import os, {pkg}; print(os.environ['_RJEM_MALLOC_CONF'])"],
                                  capture_output=True, text=True, check=True, env=base | extra)
             assert out.stdout.strip() == expected, (pkg, extra)
+    for pkg in ("pipelines.stages", "publish.release", "quality.gate", "pipelines.privacy.desensitize"):
+        out = subprocess.run([sys.executable, "-c", f"import os, {pkg}; print(os.environ.get('_RJEM_MALLOC_CONF'))"],
+                             capture_output=True, text=True, check=True, env=base)
+        assert out.stdout.strip() in ("None", "dirty_decay_ms:500,muzzy_decay_ms:1000"), pkg  # polars' own
 
 
 def test_freed_frames_leave_the_resident_set_and_a_user_setting_is_kept():
-    held, left = _probe("pipelines")
+    held, left = _probe("kaifang.cli")
     assert held > 100 and left < held * 0.3, (held, left)
     # a child of a process that imported polars inherits polars' own default: replaced as well
-    held, left = _probe("pipelines", {"_RJEM_MALLOC_CONF": "dirty_decay_ms:500,muzzy_decay_ms:1000"})
+    held, left = _probe("kaifang.cli", {"_RJEM_MALLOC_CONF": "dirty_decay_ms:500,muzzy_decay_ms:1000"})
     assert held > 100 and left < held * 0.3, (held, left)
-    # the jemalloc default (a user's own setting wins): the freed pages stay resident
-    held, left = _probe("pipelines", {"_RJEM_MALLOC_CONF": "dirty_decay_ms:10000,muzzy_decay_ms:10000"})
+    # a user's own setting wins (here: long decay), and so do the libraries' callers: freed pages stay
+    held, left = _probe("kaifang.cli", {"_RJEM_MALLOC_CONF": "dirty_decay_ms:10000,muzzy_decay_ms:10000"})
     assert held > 100 and left > held * 0.6, (held, left)
