@@ -74,6 +74,7 @@ def _leave(code: int) -> None:
     import atexit
     import threading
 
+    consoles.quiet_teardown()
     if any(t is not threading.main_thread() and not t.daemon and t.is_alive() for t in threading.enumerate()):
         sys.exit(code)
     atexit._run_exitfuncs()

@@ -23,3 +23,16 @@ def stderr() -> "Console":
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+TEARDOWN_LOGGERS = ("sqlalchemy.pool",)
+"""Loggers silenced once a command's work is done: the local Prefect API's SQLite pool may log a
+cancelled connection reset (with a traceback) while the process exits; nothing there is actionable."""
+
+
+def quiet_teardown() -> None:
+    """Call when the command has printed its result: only critical messages from the teardown loggers."""
+    import logging
+
+    for name in TEARDOWN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)

@@ -61,6 +61,7 @@ def main() -> int:
         f"\nPortal: [bold]{portal.url}[/]  (datasets: {portal.url}/dataset)   "
         f"finished in {time.perf_counter() - t0:.0f} s. Stop it with `make portal-down`."
     )
+    consoles.quiet_teardown()
     return 1 if any(o["status"] in ("blocked", "failed") for o in outcomes) else 0
 
 

@@ -64,3 +64,20 @@ def test_the_installed_command_uses_the_fast_exit_entry_point():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)
+
+
+def test_teardown_loggers_are_quiet_once_the_result_is_printed():
+    """The local Prefect API's SQLite pool may log a cancelled reset while the process exits: after
+    ``quiet_teardown`` that logger says nothing below CRITICAL; other loggers still speak."""
+    code = (
+        "import logging, sys\n"
+        "logging.basicConfig(stream=sys.stdout, format='%(name)s %(message)s')\n"
+        "from kaifang import consoles\n"
+        "logging.getLogger('sqlalchemy.pool.impl.AsyncAdaptedQueuePool').error('before')\n"
+        "consoles.quiet_teardown()\n"
+        "logging.getLogger('sqlalchemy.pool.impl.AsyncAdaptedQueuePool').error('after')\n"
+        "logging.getLogger('kaifang').error('ours')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert "sqlalchemy.pool.impl.AsyncAdaptedQueuePool before" in out and "kaifang ours" in out
+    assert not any(line.endswith("after") for line in out)
