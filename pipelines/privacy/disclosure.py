@@ -61,8 +61,9 @@ class DisclosureSettings(BaseModel):
 # ---------------------------------------------------------------------------------------------
 
 
-def _bridges(edges: set[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
-    """Bridges of the bipartite graph rows↔columns whose edges are the suppressed cells."""
+def _bridges(edges: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """Bridges of the bipartite graph rows↔columns whose edges are the suppressed cells, in the order
+    the search meets them (``edges`` is a list: the result must not depend on a set's order)."""
     adj: dict[Any, list[tuple[Any, int]]] = defaultdict(list)
     elist = list(edges)
     for i, (r, c) in enumerate(elist):
@@ -118,7 +119,9 @@ def _secondary_2d(cells: dict[tuple[Any, Any], int], hidden: set[tuple[Any, Any]
         return (1 if v == 0 else 0, v)  # prefer non-zero, then small
 
     for _ in range(10 * len(cells) + 10):
-        bridges = _bridges(hidden)
+        # in the table's order: a set's iteration order changes with Python's per-process string hash
+        # seed, and which bridge is closed first decides which cells are suppressed
+        bridges = _bridges([cell for cell in cells if cell in hidden] + sorted((x for x in hidden if x not in cells), key=repr))
         if not bridges:
             return hidden
         r, c = bridges[0]
