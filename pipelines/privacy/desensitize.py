@@ -174,22 +174,17 @@ def apply(frame: pl.DataFrame | list[pl.DataFrame], schema: dict[str, Any], disc
     # of every column that could hold personal data: public columns passed through unchanged were scanned
     # in full in step 2 (and block if personal)
     pending = [n for n in out.columns if n not in early]
-    unchanged_public = {
-        n for n in pending
-        if n in by_name and by_name[n].sensitivity == "public" and n in frame.columns
-        and out.get_column(n).dtype == frame.get_column(n).dtype and out.get_column(n).equals(frame.get_column(n))
-    }
+    unchanged_public = {n for n in pending if n in by_name and n in frame.columns
+                        and _unchanged_public(by_name[n], frame.get_column(n), out.get_column(n))}
     checks = [lambda: V.residual_findings(project(out, pending), exempt=exempt, name_columns=name_columns, skip=unchanged_public)]
-    checks += [lambda name=name, kind=kind: [
-        Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value")
-        for n_same in [V.originals_survive(frame.get_column(name), out.get_column(name), kind)] if n_same]
-        for name, kind in surrogates if name in pending]
+    checks += [lambda name=name, kind=kind: _surrogate_findings(name, kind, V.originals_survive(frame.get_column(name), out.get_column(name), kind))
+               for name, kind in surrogates if name in pending]
     residual = [f for found in D.map_columns(lambda check: check(), checks) for f in found]
     # the early checks hold for the released rows; when disclosure control removed records, the row
     # numbers and counts of their findings are taken again over the rows kept
     for name in out.columns:
         if name in early:
-            residual.extend(_kept_rows(early[name], out.get_column(name), removed, exempt, name_columns))
+            residual.extend(_kept_rows(early[name], out.get_column(name), removed, surrogate_kind, name_columns))
     order = {n: i for i, n in enumerate(out.columns)}
     residual.sort(key=lambda f: order.get(f.field, len(order)))
     record.residual = residual
@@ -208,7 +203,7 @@ def _verify_column(name: str, policy: Any, original: pl.Series, new: pl.Series, 
                    name_columns: set[str]) -> tuple[list[Finding], pl.Series | None]:
     """Step 5 for one column: its residual findings, and for a surrogate the rows equal to an original
     value. A public column passed through unchanged was scanned in full in step 2 and is not scanned again."""
-    if policy.sensitivity == "public" and new.dtype == original.dtype and new.equals(original):
+    if _unchanged_public(policy, original, new):
         return [], None
     exempt = {surrogate_kind[name]} if name in surrogate_kind else set()
     found = V.column_findings(new, name, exempt=exempt, names_in_cells=name in name_columns)
@@ -221,15 +216,23 @@ def _verify_column(name: str, policy: Any, original: pl.Series, new: pl.Series, 
 
 
 def _kept_rows(checked: tuple[list[Finding], pl.Series | None], column: pl.Series, removed: pl.Series | None,
-               exempt: set[tuple[str, str]], name_columns: set[str]) -> list[Finding]:
+               surrogate_kind: dict[str, str | None], name_columns: set[str]) -> list[Finding]:
     """An early check's findings for the rows released (``removed``: input rows disclosure control took out)."""
     found, same = checked
     name = column.name
-    kind = next((k for f, k in exempt if f == name), None)
+    kind = surrogate_kind.get(name)
     if removed is not None and found:  # only removal can change a finding: take it again on the kept rows
-        found = V.column_findings(column, name, exempt={kind} if kind else set(), names_in_cells=name in name_columns)
+        found = V.column_findings(column, name, exempt={kind} if name in surrogate_kind else set(), names_in_cells=name in name_columns)
     if same is not None and removed is not None:
         same = same.filter(~removed)
-    n_same = int(same.sum()) if same is not None else 0
-    return list(found) + ([Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value")]
-                          if n_same else [])
+    return list(found) + _surrogate_findings(name, kind, int(same.sum()) if same is not None else 0)
+
+
+def _unchanged_public(policy: Any, original: pl.Series, new: pl.Series) -> bool:
+    """A public column passed through as it was: scanned in full in step 2, not again in step 5."""
+    return policy.sensitivity == "public" and new.dtype == original.dtype and new.equals(original)
+
+
+def _surrogate_findings(name: str, kind: str | None, n_same: int) -> list[Finding]:
+    """The finding for ``n_same`` published surrogates equal to an original value (none when 0)."""
+    return [Finding(name, kind or "surrogate", n_same, [], note="surrogate equals an original value")] if n_same else []

@@ -181,7 +181,7 @@ def test_surrogate_rows_equal_to_originals_are_counted_over_the_rows_kept():
     same = pl.Series([True, False, True, True])
     removed = pl.Series([False, False, True, False])
     column = pl.Series("card", ["6222020000000000000"] * 4)
-    found = DS._kept_rows(([], same), column, removed, {("card", "bank_card")}, set())
+    found = DS._kept_rows(([], same), column, removed, {"card": "bank_card"}, set())
     assert [(f.field, f.kind, f.count) for f in found] == [("card", "bank_card", 2)]
-    assert DS._kept_rows(([], same), column, None, {("card", "bank_card")}, set())[0].count == 3
-    assert DS._kept_rows(([], None), column, removed, {("card", "bank_card")}, set()) == []
+    assert DS._kept_rows(([], same), column, None, {"card": "bank_card"}, set())[0].count == 3
+    assert DS._kept_rows(([], None), column, removed, {"card": "bank_card"}, set()) == []
