@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kaifang-installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv demo test bench portal-up portal-down portal-status clean
+.PHONY: venv bytecode demo test bench portal-up portal-down portal-status clean
 
 $(STAMP): pyproject.toml setup.py $(wildcard pipelines/privacy/*.pyx pipelines/privacy/*.pxd kaifang/*.pyx)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,6 +14,12 @@ $(STAMP): pyproject.toml setup.py $(wildcard pipelines/privacy/*.pyx pipelines/p
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# The project's own modules are installed editable, so nothing compiled them: without this every
+# `kaifang` process compiled its sources again (PYTHONDONTWRITEBYTECODE), ~0.2 s per command.
+# compileall skips what is up to date.
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q -j 0 kaifang pipelines publish quality bench flows.py
 
 portal-up: venv
 	$(BIN)/kaifang portal up
@@ -24,13 +30,13 @@ portal-down: venv
 portal-status: venv
 	$(BIN)/kaifang portal status
 
-demo: venv
+demo: venv bytecode
 	$(BIN)/python -m kaifang.demo
 
-test: venv
+test: venv bytecode
 	$(BIN)/python -m pytest
 
-bench: venv
+bench: venv bytecode
 	$(BIN)/python -m bench.run
 
 clean:

@@ -19,7 +19,7 @@ TITLE = "Privacy: scan + desensitize (issue 5)"
 NOTES = ("`privacy.apply` = read CSV (all Utf8) → classify (full scan of public/kept/free-text columns, 20k-row sample of "
          "columns whose method replaces every value) → pseudonymize ID, mask name/mobile, surrogate card, generalize "
          "birth date/address, free-text masking of remarks → verification re-scan of every output row and column → "
-         "write Parquet; the frame is handed over as `run_pipeline` does (each replaced input column released once its output "
+         "write Parquet (zstd level 1, as release files are written); the frame is handed over as `run_pipeline` does (each replaced input column released once its output "
          "exists). `scan_frame` = read + full scan of all 16 columns. Goal: `privacy.apply` ≤ 2.0 × floor.")
 MAX_ROWS = 2_000_000  # larger sizes are skipped: 2 shared cores
 
@@ -27,12 +27,13 @@ SCHEMA = social_security_privacy_schema()
 
 _APPLY = """
 import json, sys, time, polars as pl
+from kaifang.frames import PARQUET_WRITE
 from pipelines.privacy.desensitize import apply
 schema = json.loads(sys.argv[3]); disclosure = json.loads(sys.argv[4])
 t = time.perf_counter()
 # handed over in a list, as run_pipeline does: replaced input columns are released early
 out, record = apply([pl.read_csv(sys.argv[1], infer_schema=False)], schema, disclosure, key=b"benchmark-key-not-a-secret-0123456789")
-out.write_parquet(sys.argv[2], compression="zstd")
+out.write_parquet(sys.argv[2], **PARQUET_WRITE)  # as the release Parquet is written
 print(json.dumps({"rows_out": out.height, "k_achieved": record.control.get("k_achieved"), "inner_s": time.perf_counter() - t}))
 """
 

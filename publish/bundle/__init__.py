@@ -21,7 +21,7 @@ from typing import Any, Callable
 import polars as pl
 
 from kaifang.errors import TerminalError
-from kaifang.frames import project
+from kaifang.frames import PARQUET_WRITE, project
 from publish import versioning
 from publish.storage.base import sha256_file
 
@@ -240,7 +240,7 @@ def build(
 
 def _write_parquet(frame: pl.DataFrame, path: Path) -> Written:
     """Write the release Parquet (hashed as written, checked on disk) and check its footer: rows and typed columns."""
-    written = write_checked(path, lambda sink: frame.write_parquet(sink, compression="zstd", statistics=True))
+    written = write_checked(path, lambda sink: frame.write_parquet(sink, **PARQUET_WRITE))
     _check_parquet(path, frame.height, frame.columns, dict(frame.schema))
     return written
 

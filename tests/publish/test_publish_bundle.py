@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import polars as pl
+import pyarrow.parquet
 import pytest
 from frictionless import validate
 
@@ -49,6 +50,10 @@ def test_bundle_files_hashes_and_frictionless_validation(tmp_path):
     # Parquet keeps the unescaped typed data
     pq = pl.read_parquet(b.path(f"{ds.id}.parquet"))
     assert pq["note"][1].startswith("=") and pq.schema["month"] == pl.Date
+    # zstd-compressed columns with statistics (kaifang.frames.PARQUET_WRITE)
+    meta = pyarrow.parquet.ParquetFile(b.path(f"{ds.id}.parquet")).metadata.row_group(0)
+    assert {meta.column(i).compression for i in range(meta.num_columns)} == {"ZSTD"}
+    assert all(meta.column(i).statistics is not None for i in range(meta.num_columns))
     # DCAT
     dcat = json.loads(b.path("dcat.jsonld").read_text())
     assert dcat["@type"] == "dcat:Dataset" and dcat["dcat:version"] == "1.0.0" and dcat["dct:temporal"]["dcat:startDate"]["@value"] == "2024-01-01"
