@@ -6,7 +6,7 @@ surrogate of ``methods._surrogate_once``. Both are checked against those polars 
 ``tests/privacy/test_fast_paths.py``. Nulls are the caller's business (they arrive as empty strings).
 """
 
-from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 
 import numpy as np
 
@@ -72,6 +72,66 @@ def mask_cells(const int64_t[:] offsets, const uint8_t[:] data, const uint8_t[:]
                 k += 1
             out_off[i + 1] = w
     return out_off_arr, out_arr[:w]
+
+
+def u64_in_pool(const uint64_t[:] values, const uint64_t[:] pool):
+    """Booleans: ``values[i]`` is one of ``pool`` — an open-addressing hash set of the pool (load ≤ 1/2,
+    Fibonacci hashing, linear probing; 0 marks a free slot and the word 0 is kept aside), about half
+    the time and memory of polars' ``is_in`` on 64-bit hashes."""
+    cdef Py_ssize_t n = values.shape[0], m = pool.shape[0], i
+    cdef int bits = 1
+    while (<Py_ssize_t>1 << bits) < 2 * m:
+        bits += 1
+    cdef uint64_t mask = ((<uint64_t>1) << bits) - 1, v, j
+    cdef int shift = 64 - bits
+    cdef bint zero = False
+    table_arr = np.zeros(mask + 1, dtype=np.uint64)
+    out_arr = np.zeros(n, dtype=np.bool_)
+    cdef uint64_t[:] table = table_arr
+    cdef uint8_t[:] out = out_arr.view(np.uint8)
+    with nogil:
+        for i in range(m):
+            v = pool[i]
+            if v == 0:
+                zero = True
+                continue
+            j = (v * <uint64_t>0x9E3779B97F4A7C15) >> shift
+            while table[j] != 0 and table[j] != v:
+                j = (j + 1) & mask
+            table[j] = v
+        for i in range(n):
+            v = values[i]
+            if v == 0:
+                out[i] = zero
+                continue
+            j = (v * <uint64_t>0x9E3779B97F4A7C15) >> shift
+            while table[j] != 0:
+                if table[j] == v:
+                    out[i] = 1
+                    break
+                j = (j + 1) & mask
+    return out_arr
+
+
+def random_digits(const uint64_t[:, :] rand):
+    """(n, 19) decimal digits from (n, 2) uniform 64-bit words: 13 digits from the first word and 6
+    from the second (each word taken modulo 10^13 or 10^6: a bias below 10^-6). Drawing 2 words per
+    row costs a twentieth of drawing 19 bounded integers."""
+    cdef Py_ssize_t n = rand.shape[0], i, k
+    cdef uint64_t r
+    out_arr = np.empty((n, 19), dtype=np.uint8)
+    cdef uint8_t[:, :] out = out_arr
+    with nogil:
+        for i in range(n):
+            r = rand[i, 0]
+            for k in range(13):
+                out[i, k] = <uint8_t>(r % 10)
+                r //= 10
+            r = rand[i, 1]
+            for k in range(13, 19):
+                out[i, k] = <uint8_t>(r % 10)
+                r //= 10
+    return out_arr
 
 
 def card_surrogates(const int64_t[:] offsets, const uint8_t[:] data, uint8_t[:, :] digits, int keep_bin):

@@ -14,8 +14,10 @@ from pipelines.privacy import detect as D
 from pipelines.privacy.kinds import Finding
 
 SAMPLE_ROWS = 20_000
-"""Columns whose declared method replaces every value (mask, pseudonymize, surrogate, suppress, drop,
-generalize) are classified on this many rows; every other column is scanned in full."""
+"""Non-public columns whose declared method replaces every value (mask, pseudonymize, surrogate,
+suppress, drop, generalize) are classified on this many rows: their output is re-scanned in full
+by verification. Public columns (passed through, not scanned again), free text, kept columns and
+columns without a declaration are scanned in full."""
 
 _REPLACING = {"mask", "pseudonymize", "surrogate", "suppress", "drop", "generalize"}
 
@@ -30,7 +32,7 @@ def _full_scan(field: dict[str, Any] | None) -> bool:
         return True
     sens = field.get("sensitivity")
     des = field.get("desensitize") or {}
-    if sens in (None, "public", "quasi-identifier"):
+    if sens in (None, "public"):
         return True
     if des.get("free_text"):
         return True

@@ -438,7 +438,7 @@ def detect_series(series: pl.Series, *, header: str = "", names: str = "auto",
     key = series if series.dtype == pl.Utf8 or series.dtype.is_numeric() or series.dtype.is_temporal() else series.cast(pl.Utf8)
     empty = pl.DataFrame(schema={"row": pl.UInt32, "kind": pl.Utf8})
     grouped = distinct if distinct is not None else mostly_repeated(key)
-    values = key.to_frame("s").group_by("s").agg(count=pl.len()) if grouped else key.to_frame("s")
+    values = key.unique().to_frame("s") if grouped else key.to_frame("s")  # unique: a third of group_by's memory
     s = values.get_column("s")
     if s.dtype != pl.Utf8:
         s = s.cast(pl.Utf8)
@@ -454,7 +454,8 @@ def detect_series(series: pl.Series, *, header: str = "", names: str = "auto",
         shaped = name_cells(text).to_numpy()
         rows = han[shaped]
         if rows.size:
-            count = int(values.get_column("count").gather(rows).sum()) if grouped else int(rows.size)
+            # rows holding a name-shaped value (a column-level decision needs it; "cells" does not)
+            count = int(rows.size) if not grouped or names == "cells" else int(key.cast(pl.Utf8).is_in(s.gather(rows).implode()).sum())
             raw = key if key.dtype == pl.Utf8 else key.cast(pl.Utf8)
             if names == "cells" or is_name_column(header, int(raw.str.strip_chars().ne("").sum()), count,
                                                   text.filter(pl.Series(shaped)).n_unique()):

@@ -129,7 +129,7 @@ def _mask_numbers_in_text(text: pl.Series, char: str) -> pl.Series:
         tail = pl.min_horizontal(kl.clip(0, nd), nd - head)
         masked = direct.select("row", s=pl.concat_str([pl.col("pre"), d.str.slice(0, head), pl.lit("").str.pad_end(nd - head - tail, char),
                                                       d.str.slice(nd - tail, tail), pl.col("post")]))
-        text = text.scatter(masked.get_column("row").cast(pl.Int64).to_numpy(), masked.get_column("s"))
+        text = text.clone().scatter(masked.get_column("row").cast(pl.Int64).to_numpy(), masked.get_column("s"))
     return _mask_number_tokens(text, np.flatnonzero(token), char)
 
 
@@ -176,7 +176,7 @@ def _mask_number_tokens(text: pl.Series, rows: np.ndarray, char: str) -> pl.Seri
     merged = (pieces.join(rebuilt, on="tok", how="left").sort("row", "pidx")
               .group_by("row", maintain_order=True).agg(pl.coalesce("new", "piece").str.join("").alias("s")))
     idx = merged.get_column("row").cast(pl.Int64).to_numpy()
-    return text.scatter(idx, merged.get_column("s"))
+    return text.clone().scatter(idx, merged.get_column("s"))
 
 
 def _mask_patterns_in_text(text: pl.Series, char: str) -> pl.Series:
@@ -338,7 +338,9 @@ def in_set(values: pl.Series, pool: pl.Series) -> pl.Series:
         return pl.Series(values.name, [False] * values.len(), dtype=pl.Boolean)
     pool = pool.drop_nulls()
     hv, hp = values.hash(seed=7), pool.hash(seed=7)
-    candidates = hv.is_in(hp.implode()) & values.is_not_null()
+    candidates = pl.Series(_methods.u64_in_pool(hv.to_numpy(), hp.to_numpy()))
+    if values.has_nulls():
+        candidates = candidates & values.is_not_null()
     idx = candidates.arg_true()
     if idx.len() == 0:
         return candidates
@@ -402,10 +404,9 @@ def _surrogate_once(orig: pl.Series, kind: str, params: dict, rng: np.random.Gen
         return df.select(pl.col("p") + pl.lit(_digits_str(rng.integers(0, 10**8, n), 8))).to_series()
     if kind == "bank_card":
         kb = _int_param(params, "keep_bin", 6, field, 0, 6)
-        # digit matrix: the kept BIN (or 622202), random digits, zeros after the check position
         # the original's length (16..19) and BIN when it is a card number (else 622202), random digits,
         # the Luhn check digit: compiled, one pass
-        digits = rng.integers(0, 10, size=(n, 19), dtype=np.uint8)
+        digits = _methods.random_digits(rng.integers(0, 2**64 - 1, size=(n, 2), dtype=np.uint64, endpoint=True))
         offsets, data = CK.buffers(orig)
         return CK.strings(*_methods.card_surrogates(offsets, data, digits, kb))
     # person_name
@@ -494,11 +495,16 @@ def generalize(series: pl.Series, params: dict[str, Any], *, kind: str | None, f
         lo = age // band * band
         out = pl.when(age >= 0).then(pl.concat_str([lo.cast(pl.Utf8), pl.lit("-"), (lo + band - 1).cast(pl.Utf8)]))
     elif to in ("district", "city", "province"):
-        t = c.cast(pl.Utf8).str.strip_chars()
-        is_code = t.str.contains(r"^[1-9][0-9]{5}(?:[0-9]{3}|[0-9]{6})?$")
-        code = {"district": t.str.slice(0, 6), "city": t.str.slice(0, 4) + "00", "province": t.str.slice(0, 2) + "0000"}[to]
-        df = df.with_columns(addr=address_prefix(D.as_text(series), to))
-        out = pl.when(is_code).then(code).otherwise(pl.col("addr"))
+        addr = address_prefix(D.as_text(series), to).alias(series.name)
+        # region codes among the addresses: only then the stripped copy of the column and the cut codes
+        if not series.dtype == pl.Utf8 or series.str.contains(r"^\s*[1-9][0-9]{5}(?:[0-9]{3}|[0-9]{6})?\s*$").any():
+            t = c.cast(pl.Utf8).str.strip_chars()
+            is_code = t.str.contains(r"^[1-9][0-9]{5}(?:[0-9]{3}|[0-9]{6})?$")
+            code = {"district": t.str.slice(0, 6), "city": t.str.slice(0, 4) + "00", "province": t.str.slice(0, 2) + "0000"}[to]
+            df = df.with_columns(addr=addr)
+            out = pl.when(is_code).then(code).otherwise(pl.col("addr"))
+        else:
+            return addr
     elif to == "prefix":
         ln = _int_param(params, "length", 3, field, 1, 64)
         out = c.cast(pl.Utf8).str.slice(0, ln)
@@ -533,6 +539,15 @@ def apply_method(series: pl.Series, method: str, params: dict[str, Any], *, kind
     if method in _PER_VALUE and series.len() > 1000 and D.mostly_repeated(series):
         distinct = series.unique()
         new = _apply_method(distinct, method, params, kind=kind, key=key, field=field)
+        if new.dtype == series.dtype:  # templated remarks: most values come back unchanged
+            changed = distinct.ne_missing(new)
+            if not changed.any():
+                return series
+            if not (changed & distinct.is_null()).any():
+                old = distinct.filter(changed)
+                hit = series.is_in(old.implode()).fill_null(False)
+                if int(hit.sum()) * 2 <= series.len():  # at most half of the rows change
+                    return _replace_rows(series, hit, old, new.filter(changed))
         pairs = pl.DataFrame({"k": distinct, "v": new})
         return (series.to_frame("k").join(pairs, on="k", how="left", nulls_equal=True, maintain_order="left")
                 .get_column("v").alias(series.name))
@@ -540,6 +555,16 @@ def apply_method(series: pl.Series, method: str, params: dict[str, Any], *, kind
         return pl.concat([_apply_method(series.slice(start, CHUNK_ROWS), method, params, kind=kind, key=key, field=field)
                           for start in range(0, series.len(), CHUNK_ROWS)])
     return _apply_method(series, method, params, kind=kind, key=key, field=field)
+
+
+def _replace_rows(series: pl.Series, hit: pl.Series, old: pl.Series, new: pl.Series) -> pl.Series:
+    """``series`` with each value of ``old`` (distinct, not null; ``hit``: the rows holding one) replaced
+    by ``new`` at the same position; only those rows are looked up (a join of every row would build
+    two whole columns)."""
+    rows = hit.arg_true()
+    values = (series.gather(rows).to_frame("k").join(pl.DataFrame({"k": old, "v": new}), on="k", how="left", maintain_order="left")
+              .get_column("v"))
+    return series.clone().scatter(rows, values)  # a clone: the caller's Series object stays as it was
 
 
 _PER_VALUE = {"mask", "generalize", "pseudonymize"}

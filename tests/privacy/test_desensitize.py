@@ -68,6 +68,24 @@ def test_findings_mark_blocking_only_for_public_fields(frame):
     assert block[0].rows[:3] == [2, 3, 4]
 
 
+def test_classification_samples_only_columns_verified_in_full_afterwards(frame):
+    # mobiles hidden in rows past the sample: a generalized quasi-identifier is classified on the
+    # sample (its output is re-scanned in full), a kept quasi-identifier and a public column in full
+    n = C.SAMPLE_ROWS + 500
+    big = pl.concat([frame] * (n // frame.height + 1)).head(n)
+    late = pl.Series(["x"] * C.SAMPLE_ROWS + big.get_column("mobile").tail(500).to_list())
+    leaky = big.with_columns(birth_date=late, district_code=late, insurance_type=late)
+    found = {f.field: f for f in C.classify(leaky, schema()) if f.kind == "cn_mobile"}
+    assert "birth_date" not in found  # generalize (year): sampled
+    assert found["district_code"].count == 500 and found["insurance_type"].count == 500  # keep, public: in full
+    assert found["district_code"].rows[0] == C.SAMPLE_ROWS + 2
+    # the sampled column's mobiles cannot get through: its output is scanned in full (here: generalize
+    # to year makes them null) and a kept one blocks
+    with pytest.raises(GateBlocked) as exc:
+        DS.apply(leaky.with_columns(insurance_type=big.get_column("insurance_type")), schema(), None, key=KEY)
+    assert exc.value.context["fields"] == "district_code"
+
+
 def test_surviving_personal_value_blocks_release(frame):
     # a quasi-identifier kept as is that actually holds mobiles survives desensitization → blocked
     leaky = frame.head(300).with_columns(district_code=pl.col("mobile"))

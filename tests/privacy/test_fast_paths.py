@@ -96,6 +96,20 @@ def test_in_set_equals_is_in():
     assert 0 < int(expected.sum()) < values.len()
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_compiled_u64_set_equals_a_python_set(seed):
+    r = np.random.default_rng(seed)
+    # low-entropy and colliding words: small integers, multiples of 2^40 (same low bits), 0, the maximum
+    u = np.uint64
+    pool = np.concatenate([r.integers(0, 3000, 2000, dtype=u), r.integers(0, 50, 300, dtype=u) << u(40), np.array([0, 2**64 - 1], dtype=u)])
+    values = np.concatenate([r.integers(0, 6000, 4000, dtype=u), r.integers(0, 100, 300, dtype=u) << u(40),
+                             np.array([0, 2**64 - 1, 2**64 - 2], dtype=u)])
+    got = M._methods.u64_in_pool(values, pool)
+    members = set(pool.tolist())
+    assert got.tolist() == [v in members for v in values.tolist()]
+    assert not M._methods.u64_in_pool(values, np.zeros(0, dtype=np.uint64)).any()
+
+
 def _mask_expr(e: pl.Expr, keep_first: int | pl.Expr, keep_last: int) -> pl.Expr:
     """The plain polars mask: keep first/last characters, every other one but space and dash → ``*``;
     values no longer than keep_first + keep_last masked whole."""
@@ -154,12 +168,33 @@ def test_compiled_card_surrogates_equal_the_numpy_computation(kb):
     assert all(luhn.is_valid(v) for v in expected)
 
 
+def test_random_digits_unpack_each_word_and_are_uniform():
+    words = np.array([[1234567890123, 654321], [2**64 - 1, 0]], dtype=np.uint64)
+    d = M._methods.random_digits(words)
+    assert d.shape == (2, 19)
+    assert "".join(map(str, d[0, :13][::-1])) == "1234567890123" and "".join(map(str, d[0, 13:][::-1])) == "654321"
+    assert "".join(map(str, d[1, :13][::-1])) == str((2**64 - 1) % 10**13).zfill(13) and not d[1, 13:].any()
+    many = M._methods.random_digits(np.random.default_rng(5).integers(0, 2**64 - 1, size=(50_000, 2), dtype=np.uint64, endpoint=True))
+    for column in many.T:  # every position: each digit 10 % ± 0.6 % (≫ 4 sigma of 50k draws)
+        share = np.bincount(column, minlength=10) / column.size
+        assert share.shape == (10,) and np.abs(share - 0.1).max() < 0.006
+
+
 def test_per_value_methods_on_repeated_values_equal_the_plain_computation():
     r = random.Random(10)
     series = pl.Series("addr", [r.choice(["北京市朝阳区建国路1号", "河南省郑州市金水区中山路2号3栋", None, "上海市"]) for _ in range(4000)])
     params = {"to": "district"}
     assert M.apply_method(series, "generalize", params, kind="address", key=None, field="addr").to_list() == \
         M.generalize(series, params, kind="address", field="addr").to_list()
+    # templated remarks, a few holding an ID number (only those rows change), and a column nothing changes in
+    ids = [gen.resident_id(r) for _ in range(40)]
+    remarks = pl.Series("remarks", [r.choice(["本人领取", "已核实", None, f"代领人身份证号{r.choice(ids)}已登记"]) for _ in range(4000)])
+    before = remarks.to_list()
+    masked = M.apply_method(remarks, "mask", {"free_text": True}, kind=None, key=None, field="remarks")
+    assert masked.to_list() == M.mask_free_text(remarks).to_list() and remarks.to_list() == before
+    assert 0 < sum(a != b for a, b in zip(masked.to_list(), before)) < 4000 and not any(i in str(v) for v in masked.to_list() for i in ids)
+    plain = pl.Series("remarks", [r.choice(["本人领取", "已核实", None]) for _ in range(4000)])
+    assert M.apply_method(plain, "mask", {"free_text": True}, kind=None, key=None, field="remarks") is plain
 
 
 @pytest.mark.parametrize("to", ["district", "city", "province"])

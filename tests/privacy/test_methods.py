@@ -42,6 +42,15 @@ def test_mask_free_text_keeps_other_text():
     assert out == ["代领人身份证号110105********002X已登记，电话138****8000", "按时发放", None]
 
 
+def test_mask_free_text_leaves_the_series_it_was_given_as_it_was():
+    # both number paths (a cell with one number; a cell with two, the token path) once wrote the masked
+    # cells into the caller's Series object: a later scan of it found nothing
+    given = pl.Series("remarks", ["代领人身份证号11010519491231002X已登记", "电话13800138000 卡号6222021234567890128", "按时发放"])
+    before = given.to_list()
+    masked = M.mask_free_text(given)
+    assert given.to_list() == before and masked.to_list() != before
+
+
 def test_mask_free_text_masks_numbers_followed_by_x():
     out = run(["电话13800138000x转8", "卡号6222 0212 3456 7890 128x"], "mask", {"free_text": True}).to_list()
     assert out == ["电话138****8000x转8", "卡号6222 02** **** ***0 128x"]
@@ -105,6 +114,9 @@ def test_generalize_age_band_regions_numbers():
         "浙江省杭州市", "北京市", "广西壮族自治区南宁市", "330100", "330100", None]
     assert run(addr, "generalize", {"to": "province"}).to_list() == [
         "浙江省", "北京市", "广西壮族自治区", "330000", "330000", None]
+    # without any region code the codes are not cut (fast path): same result; spaces around a code still count
+    assert run(addr[:3] + addr[5:], "generalize", {"to": "district"}).to_list() == ["浙江省杭州市西湖区", "北京市西城区", "广西壮族自治区南宁市青秀区", None]
+    assert run([" 330108 ", "北京市西城区胜利路154号"], "generalize", {"to": "city"}).to_list() == ["330100", "北京市"]
     assert run(["501.94", "5841.56", None], "generalize", {"to": "range", "width": 1000}).to_list() == ["0-1000", "5000-6000", None]
     assert run([501.94, 5841.56], "generalize", {"to": "round", "base": 100}, dtype=pl.Float64).to_list() == ["500", "5800"]
     assert run(["100101"], "generalize", {"to": "prefix", "length": 3}).to_list() == ["100"]
