@@ -31,6 +31,26 @@ class Measure:
         return asdict(self)
 
 
+REPEATS = max(1, int(os.environ.get("KAIFANG_BENCH_REPEATS", "3")))
+"""Timed steps and their floor run this many times, interleaved (floor, step, floor, step, …, floor);
+tables give medians. The 2-core VM's speed drifts by ±15 % from one run to the next, so one run
+of each can put the same code on either side of a goal."""
+
+
+def median_of(measures: list[Measure]) -> Measure:
+    """Median seconds and median peak RSS of repeated runs (the output of the run with the median time)."""
+    import statistics
+
+    by_time = sorted(measures, key=lambda m: m.seconds)
+    return Measure(statistics.median(m.seconds for m in measures), statistics.median(m.peak_rss_mb for m in measures),
+                   by_time[(len(by_time) - 1) // 2].output)
+
+
+def each_run(measures: list[Measure], floors: list[Measure]) -> str:
+    """Per-run ratios: run i against the mean of the floors measured just before and after it."""
+    return ", ".join(f"{m.seconds / ((floors[i].seconds + floors[i + 1].seconds) / 2):.2f}" for i, m in enumerate(measures))
+
+
 def sizes_from_env(default: str = "100000,1000000,5000000") -> list[int]:
     """Row counts to benchmark: KAIFANG_BENCH_SIZES=100000,1000000 overrides."""
     return [int(s) for s in os.environ.get("KAIFANG_BENCH_SIZES", default).split(",") if s.strip()]
