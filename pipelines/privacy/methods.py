@@ -323,7 +323,7 @@ def _surrogate_seed(series: pl.Series, key: bytes | None, field: str) -> bytes |
     import hashlib
     import hmac
 
-    content = series.cast(pl.Utf8).hash(seed=0).to_numpy().tobytes()
+    content = series.cast(pl.Utf8).hash(seed=0).to_numpy()  # hashed through the buffer protocol: no bytes copy
     return hmac.new(key, field.encode() + b"\0" + hashlib.sha256(content).digest(), hashlib.sha256).digest()
 
 
