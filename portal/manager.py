@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator
 
 from kaifang.errors import ConfigError, TransientError
 from kaifang.settings import Settings
-from portal.config import EXTENSION_SRC, PORTAL_SRC, PortalConfig
+from portal.config import BROWSER_BLOCKED_PORTS, EXTENSION_SRC, PORTAL_SRC, PortalConfig
 
 Echo = Callable[[str], None]
 
@@ -382,6 +382,9 @@ def _bootstrap(cfg: PortalConfig, admin_url: str) -> None:
 def up(settings: Settings | PortalConfig | None = None, *, echo: Echo = _stderr) -> PortalStatus:
     """Bring the portal up (idempotent): install if missing, start what is not running, return status."""
     cfg = _cfg(settings)
+    if cfg.port in BROWSER_BLOCKED_PORTS:
+        raise ConfigError(f"portal: browsers refuse pages from port {cfg.port} (the Fetch standard's bad ports)",
+                          fix="choose another port with KAIFANG_PORTAL_PORT, e.g. 5005")
     with _locked(cfg):
         st = _status(cfg)
         if st.running:

@@ -112,6 +112,14 @@ def test_port_taken_by_someone_else_is_a_clear_error(portal, state_dir):
     manager.reset(cfg, echo=lambda m: None)
 
 
+def test_a_port_browsers_refuse_is_a_clear_error_before_anything_starts(state_dir):
+    cfg = PortalConfig(state_dir=state_dir / "bad-port", port=5061)  # SIP over TLS: Chromium says ERR_UNSAFE_PORT
+    with pytest.raises(manager.ConfigError) as exc:
+        manager.up(cfg, echo=lambda m: None)
+    assert "5061" in exc.value.render() and "KAIFANG_PORTAL_PORT" in exc.value.render()
+    assert not (state_dir / "bad-port").exists()  # nothing installed or started
+
+
 def test_existing_postgresql_and_redis_by_url(portal, state_dir):
     """``KAIFANG_PORTAL_DB_URL``/``KAIFANG_PORTAL_REDIS_URL``: use servers we did not start (here the
     shared portal's PostgreSQL and Redis, with separate databases/roles): ``up`` starts only gunicorn,
