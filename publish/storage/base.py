@@ -11,21 +11,27 @@ import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from kaifang.errors import PublishConflict
 
 CHUNK = 1 << 20
 
 
-def sha256_file(path: Path) -> tuple[str, int]:
-    """Return (hex sha256, size in bytes) of a file, streamed in 1 MiB chunks."""
+def sha256_chunks(chunks: Iterable[bytes]) -> tuple[str, int]:
+    """Return (hex sha256, size in bytes) of a stream of byte chunks."""
     h = hashlib.sha256()
     size = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            h.update(chunk)
-            size += len(chunk)
+    for chunk in chunks:
+        h.update(chunk)
+        size += len(chunk)
     return h.hexdigest(), size
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    """Return (hex sha256, size in bytes) of a file, streamed in 1 MiB chunks."""
+    with open(path, "rb") as fh:
+        return sha256_chunks(iter(lambda: fh.read(CHUNK), b""))
 
 
 @dataclass(frozen=True)

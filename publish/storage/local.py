@@ -98,16 +98,17 @@ class LocalStore(ObjectStore):
         return StoredObject(key, sha, size, self.url(key), created=True)
 
     def get_bytes(self, key: str) -> bytes:
-        obj = self._obj(key)
-        if not obj.exists():
-            raise TerminalError("object not found", key=key, store=self.location)
-        return obj.read_bytes()
+        return self._existing(key).read_bytes()
 
     def read_sha256(self, key: str) -> tuple[str, int]:
+        return sha256_file(self._existing(key))
+
+    def _existing(self, key: str) -> Path:
+        """The file of an object that must exist (a missing one is terminal)."""
         obj = self._obj(key)
         if not obj.exists():
             raise TerminalError("object not found", key=key, store=self.location)
-        return sha256_file(obj)
+        return obj
 
     def download(self, key: str, dest: Path) -> Path:
         dest.parent.mkdir(parents=True, exist_ok=True)

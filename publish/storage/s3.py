@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as B
 
 from kaifang.errors import KaifangError, TerminalError, TransientError
 
-from .base import ObjectStore, StoredObject, check_key, sha256_file
+from .base import CHUNK, ObjectStore, StoredObject, check_key, sha256_chunks, sha256_file
 
 _TRANSIENT_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "Throttling", "ThrottlingException"}
 
@@ -170,16 +170,12 @@ class S3Store(ObjectStore):
         return b"".join(self._chunks(key))
 
     def read_sha256(self, key: str) -> tuple[str, int]:
-        h, size = hashlib.sha256(), 0
-        for chunk in self._chunks(key):
-            h.update(chunk)
-            size += len(chunk)
-        return h.hexdigest(), size
+        return sha256_chunks(self._chunks(key))
 
     def _chunks(self, key: str) -> Iterator[bytes]:
         """An object's bytes in 1 MiB chunks; a missing key is terminal, other failures classified."""
         try:
-            yield from self.client.get_object(Bucket=self.bucket, Key=self._k(key))["Body"].iter_chunks(1 << 20)
+            yield from self.client.get_object(Bucket=self.bucket, Key=self._k(key))["Body"].iter_chunks(CHUNK)
         except ClientError as exc:
             if _status(exc) == 404:
                 raise TerminalError("object not found", key=key, store=self.location) from None
