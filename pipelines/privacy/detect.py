@@ -454,11 +454,12 @@ def detect_series(series: pl.Series, *, header: str = "", names: str = "auto",
         shaped = name_cells(text).to_numpy()
         rows = han[shaped]
         if rows.size:
-            # rows holding a name-shaped value (a column-level decision needs it; "cells" does not)
-            count = int(rows.size) if not grouped or names == "cells" else int(key.cast(pl.Utf8).is_in(s.gather(rows).implode()).sum())
-            raw = key if key.dtype == pl.Utf8 else key.cast(pl.Utf8)
-            if names == "cells" or is_name_column(header, int(raw.str.strip_chars().ne("").sum()), count,
-                                                  text.filter(pl.Series(shaped)).n_unique()):
+            found = names == "cells"  # every name-shaped cell counts; else a column-level decision
+            if not found:
+                raw = key if key.dtype == pl.Utf8 else key.cast(pl.Utf8)
+                named = int(raw.is_in(s.gather(rows).implode()).sum()) if grouped else int(rows.size)  # rows, not values
+                found = is_name_column(header, int(raw.str.strip_chars().ne("").sum()), named, text.filter(pl.Series(shaped)).n_unique())
+            if found:
                 parts.append(pl.DataFrame({"row": rows.astype(np.uint32), "kind": pl.repeat("person_name", rows.size, eager=True)}))
     hits = pl.concat([p.select(pl.col("row").cast(pl.UInt32), "kind") for p in parts])
     if skip:

@@ -65,8 +65,7 @@ def _bridges(edges: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
     """Bridges of the bipartite graph rows↔columns whose edges are the suppressed cells, in the order
     the search meets them (``edges`` is a list: the result must not depend on a set's order)."""
     adj: dict[Any, list[tuple[Any, int]]] = defaultdict(list)
-    elist = list(edges)
-    for i, (r, c) in enumerate(elist):
+    for i, (r, c) in enumerate(edges):
         adj[("r", r)].append((("c", c), i))
         adj[("c", c)].append((("r", r), i))
     disc: dict[Any, int] = {}
@@ -99,7 +98,7 @@ def _bridges(edges: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
                     parent = stack[-1][0]
                     low[parent] = min(low[parent], low[node])
                     if low[node] > disc[parent]:
-                        out.append(elist[pedge])
+                        out.append(edges[pedge])
     return out
 
 
