@@ -14,6 +14,9 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("KAIFANG_BENCH_DATA", BENCH_DIR / "data"))
@@ -35,6 +38,16 @@ REPEATS = max(1, int(os.environ.get("KAIFANG_BENCH_REPEATS", "3")))
 """Timed steps and their floor run this many times, interleaved (floor, step, floor, step, …, floor);
 tables give medians. The 2-core VM's speed drifts by ±15 % from one run to the next, so one run
 of each can put the same code on either side of a goal."""
+
+
+def interleaved(csv: Path, run_once: Callable[[], T]) -> tuple[list[Measure], list[T]]:
+    """floor, ``run_once()``, floor, …, floor with ``REPEATS`` runs: a drifting machine hits both.
+    Returns the ``REPEATS + 1`` floors and the runs' results."""
+    floors, results = [floor(csv)], []
+    for _ in range(REPEATS):
+        results.append(run_once())
+        floors.append(floor(csv))
+    return floors, results
 
 
 def median_of(measures: list[Measure]) -> Measure:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import BENCH_DIR, REPEATS, each_run, floor, median_of, run_cmd, social_security_csv
+from bench.common import BENCH_DIR, Measure, each_run, interleaved, median_of, run_cmd, social_security_csv
 
 TITLE = "End to end: `kaifang check` on generated social-security data (issue 7)"
 NOTES = (
@@ -52,21 +52,20 @@ def run(sizes: list[int]) -> list[dict]:
     for n in sizes:
         csv = social_security_csv(n)
         mb = csv.stat().st_size / 2**20
-        floors, checks = [floor(csv)], []
-        status = "?"
-        for _ in range(REPEATS):  # floor, check, floor, check, …, floor: a drifting machine hits both
+
+        def check() -> Measure:
             with tempfile.TemporaryDirectory(prefix="kaifang-e2e-bench-") as tmp:
                 root = Path(tmp)
                 ddir = scratch_catalog(csv, root)
                 env = {"KAIFANG_HMAC_KEY": secrets.token_hex(16)}
-                m = run_cmd(
+                return run_cmd(
                     [sys.executable, "-m", "kaifang.cli", "--json", "--datasets-dir", str(ddir), "--state-dir", str(root / "state"),
                      "check", DATASET, "--out", str(root / "out")],
                     env=env,
                 )
-                status = (m.output.get("outcomes") or [{}])[0].get("status", "?")
-            checks.append(m)
-            floors.append(floor(csv))
+
+        floors, checks = interleaved(csv, check)
+        status = (checks[-1].output.get("outcomes") or [{}])[0].get("status", "?")
         base, m = median_of(floors), median_of(checks)
         rows.append({
             "rows": n,

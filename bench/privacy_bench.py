@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
-from bench.common import REPEATS, each_run, floor, median_of, run_python, social_security_csv
+from bench.common import each_run, interleaved, median_of, run_python, social_security_csv
 from pipelines.synth import social_security_privacy_schema
 
 TITLE = "Privacy: scan + desensitize (issue 5)"
@@ -60,11 +60,8 @@ def run(sizes: list[int]) -> list[dict]:
             ("privacy.apply + k-anonymity k=5", _APPLY, [str(csv), str(out), json.dumps(SCHEMA), json.dumps({"kind": "microdata", "k": 5})]),
             ("scan_frame (all columns)", _SCAN, [str(csv)]),
         ]
-        floors, measured = [floor(csv)], {name: [] for name, _, _ in steps}
-        for _ in range(REPEATS):  # floor, the steps, floor, …: a drifting machine hits both
-            for name, code, args in steps:
-                measured[name].append(run_python(code, *args))
-            floors.append(floor(csv))
+        floors, runs = interleaved(csv, lambda: {name: run_python(code, *args) for name, code, args in steps})
+        measured = {name: [r[name] for r in runs] for name, _, _ in steps}
         base = median_of(floors)
         rows.append({"rows": n, "step": "floor: read_csv + write_parquet", "seconds": round(base.seconds, 2),
                      "rows_per_s": round(n / base.seconds), "x_floor": 1.0, "x_floor_each_run": "", "peak_rss_mb": round(base.peak_rss_mb)})
